@@ -1,0 +1,140 @@
+/**
+ * `meshrasp replay [--policy FILE] [--out VERDICTS.jsonl] CORPUS.jsonl[.gz]...`: runs the engine
+ * (no server) over recorded requests and prints TPR/FPR per file and category. Only a deny with
+ * status 403 counts as a block.
+ */
+import { createWriteStream, readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
+import { gunzipSync } from "node:zlib";
+import { compileEngine } from "../engine/compile-engine.js";
+import { inspectRecord, type HttpRecord } from "../engine/http-record.js";
+import type { Budget, Engine } from "../engine/types.js";
+import { compilePolicy } from "../policy/compile-policy.js";
+import { defaultEngineSettings } from "../policy/default-engine-settings.js";
+import { readPolicyFile } from "../policy/policy-document.js";
+
+export interface CommandIo {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+/** A corpus line: an HTTP request plus its label. */
+export interface CorpusRecord extends HttpRecord {
+  readonly id: string;
+  readonly label: "attack" | "benign";
+  readonly category: string;
+}
+
+/** An engine with the per-phase time budget it should be given. */
+export interface LoadedEngine {
+  readonly engine: Engine;
+  readonly phaseBudgetMs: number;
+}
+
+/** The engine of `--policy FILE`, or of the built-in defaults and every built-in pack. */
+export function loadEngine(policyFile: string | undefined): LoadedEngine {
+  if (policyFile !== undefined) {
+    const policy = compilePolicy(readPolicyFile(policyFile), policyFile);
+    return { engine: policy.engine, phaseBudgetMs: policy.phaseBudgetMs };
+  }
+  const settings = defaultEngineSettings();
+  return { engine: compileEngine(settings), phaseBudgetMs: settings.limits.timeBudgetMs };
+}
+
+/** A budget that is exceeded `ms` milliseconds after it was made. */
+export function deadlineBudget(ms: number): Budget {
+  const deadline = performance.now() + ms;
+  return { exceeded: () => performance.now() > deadline };
+}
+
+/** Every record of a corpus file (`.jsonl` or `.jsonl.gz`). */
+export function readCorpusFile(path: string): CorpusRecord[] {
+  const raw = readFileSync(path);
+  const text = (path.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8");
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as CorpusRecord);
+}
+
+/** Blocked / total per label and category. */
+export interface Tally {
+  total: number;
+  blocked: number;
+}
+
+export interface FileTally {
+  readonly file: string;
+  readonly byLabel: Map<string, Tally>;
+  readonly byCategory: Map<string, Tally>;
+}
+
+function bump(map: Map<string, Tally>, key: string, blocked: boolean): void {
+  const tally = map.get(key) ?? { total: 0, blocked: 0 };
+  tally.total++;
+  if (blocked) tally.blocked++;
+  map.set(key, tally);
+}
+
+export function percent(tally: Tally): string {
+  return tally.total === 0 ? "-" : ((100 * tally.blocked) / tally.total).toFixed(2);
+}
+
+/** Replays one corpus file, calling `onVerdict` with one output line per request. */
+export function replayFile(loaded: LoadedEngine, path: string, onVerdict?: (line: string) => void): FileTally {
+  const tally: FileTally = { file: basename(path), byLabel: new Map(), byCategory: new Map() };
+  for (const record of readCorpusFile(path)) {
+    const { verdict, matches } = inspectRecord(loaded.engine, record, deadlineBudget(loaded.phaseBudgetMs));
+    const blocked = verdict.action === "deny" && verdict.status === 403;
+    bump(tally.byLabel, record.label, blocked);
+    bump(tally.byCategory, `${record.label}/${record.category}`, blocked);
+    onVerdict?.(
+      JSON.stringify({
+        id: record.id,
+        action: verdict.action,
+        status: verdict.status,
+        score: verdict.score,
+        rules: matches.map((m) => m.ruleId),
+      }),
+    );
+  }
+  return tally;
+}
+
+/** A plain-text table: TPR for attacks, FPR for benign traffic, per file and category. */
+export function formatTallies(tallies: readonly FileTally[]): string {
+  const lines = ["file                                   class                 requests  blocked  rate %"];
+  const row = (file: string, name: string, t: Tally, kind: string): string =>
+    `${file.padEnd(38)} ${name.padEnd(21)} ${String(t.total).padStart(8)} ${String(t.blocked).padStart(8)}  ${kind} ${percent(t)}`;
+  for (const t of tallies) {
+    for (const [label, tally] of t.byLabel) lines.push(row(t.file, label, tally, label === "attack" ? "TPR" : "FPR"));
+    for (const [key, tally] of [...t.byCategory].sort()) {
+      lines.push(row(t.file, `  ${key}`, tally, key.startsWith("attack") ? "TPR" : "FPR"));
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+export async function runReplay(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { policy: { type: "string" }, out: { type: "string" } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length === 0) {
+    io.stderr.write("usage: meshrasp replay [--policy FILE] [--out VERDICTS.jsonl] CORPUS.jsonl[.gz]...\n");
+    return 2;
+  }
+  const loaded = loadEngine(values.policy);
+  const out = values.out === undefined ? undefined : createWriteStream(values.out);
+  const tallies: FileTally[] = [];
+  for (const file of positionals) {
+    tallies.push(replayFile(loaded, file, out ? (line) => out.write(line + "\n") : undefined));
+  }
+  if (out) await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  io.stdout.write(formatTallies(tallies));
+  return 0;
+}

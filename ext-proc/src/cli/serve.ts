@@ -1,0 +1,187 @@
+/**
+ * `meshrasp serve`: wires policy, telemetry, the ext_proc gRPC server and the admin HTTP server
+ * together. Exported as a function so tests run the real thing in-process.
+ */
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import type { LevelWithSilent } from "pino";
+import { HealthService } from "../../../protos/generated/grpc/health/v1/health.js";
+import type { ActivePolicy } from "../policy/active-policy.js";
+import { defaultPolicyPath } from "../policy/policy-document.js";
+import { PolicyError } from "../policy/policy-error.js";
+import { PolicyStore } from "../policy/policy-store.js";
+import { createAdminServer } from "../server/admin-server.js";
+import { extProcImplementation, extProcServiceDefinition } from "../server/ext-proc-service.js";
+import { HealthState } from "../server/health-service.js";
+import { createLogger, type Logger } from "../telemetry/logger.js";
+import { createMetrics, type MeshraspMetrics } from "../telemetry/metrics.js";
+import { formatAddress, parseListenAddress, UsageError } from "./listen-address.js";
+
+export interface ServeOptions {
+  /** gRPC listen address, HOST:PORT; port 0 picks a free port. */
+  readonly grpc: string;
+  /** Admin HTTP listen address, HOST:PORT. */
+  readonly admin: string;
+  /** Policy file; the built-in default policy when absent. */
+  readonly policyFile?: string | undefined;
+  /** How long open streams may take to finish on shutdown before they are cut. */
+  readonly drainMs?: number | undefined;
+  /** Largest gRPC message accepted from Envoy (a BUFFERED body arrives as one message). */
+  readonly maxMessageBytes?: number | undefined;
+  readonly logLevel?: LevelWithSilent | undefined;
+  readonly logDestination?: NodeJS.WritableStream | undefined;
+  /** Node process metrics (memory, event loop) in /metrics; off in tests that start many servers. */
+  readonly processMetrics?: boolean | undefined;
+  /** How often the policy file is re-read, besides file-system events. */
+  readonly pollMs?: number | undefined;
+}
+
+export interface Meshrasp {
+  readonly grpcPort: number;
+  readonly adminPort: number;
+  readonly metrics: MeshraspMetrics;
+  readonly logger: Logger;
+  policy(): ActivePolicy;
+  /** Re-reads the policy file now (the watcher does this on its own when the file changes). */
+  reloadPolicy(): "unchanged" | "loaded" | "rejected";
+  /** Stops accepting, lets open streams finish within the drain time, closes everything. */
+  shutdown(): Promise<void>;
+}
+
+/** Defaults, in one place. */
+export const SERVE_DEFAULTS = {
+  grpc: "0.0.0.0:50051",
+  admin: "0.0.0.0:9464",
+  drainMs: 10_000,
+  /** Envoy's default buffer limit is 1 MiB; 16 MiB leaves room for larger limits and framing. */
+  maxMessageBytes: 16 * 1024 * 1024,
+  /** Kubernetes takes up to a minute or two to update a ConfigMap volume; 2 s adds little to that. */
+  pollMs: 2_000,
+} as const;
+
+/** Room for the ProcessingRequest fields around a body of the largest inspected size. */
+const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
+
+export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
+  const grpcAddress = parseListenAddress(options.grpc, "--grpc");
+  const adminAddress = parseListenAddress(options.admin, "--admin");
+  const drainMs = options.drainMs ?? SERVE_DEFAULTS.drainMs;
+  const maxMessageBytes = options.maxMessageBytes ?? SERVE_DEFAULTS.maxMessageBytes;
+  const logger = createLogger(options.logLevel ?? "info", options.logDestination);
+  const metrics = createMetrics({ processMetrics: options.processMetrics ?? true });
+
+  const policyFile = options.policyFile ?? defaultPolicyPath();
+  const started = performance.now();
+  const fitsMessageLimit = (policy: ActivePolicy): void => {
+    if (policy.maxBodyBytes + MESSAGE_OVERHEAD_BYTES > maxMessageBytes) {
+      throw new PolicyError(policyFile, [
+        {
+          path: "spec.limits.maxBodyBytes",
+          line: 0,
+          column: 0,
+          message: `${policy.maxBodyBytes} does not fit the gRPC message limit (--max-message-bytes ${maxMessageBytes}, ` +
+            `minus ${MESSAGE_OVERHEAD_BYTES} bytes of framing)`,
+        },
+      ]);
+    }
+  };
+  const publish = (policy: ActivePolicy): void => {
+    metrics.policyInfo.reset();
+    metrics.policyInfo.set({ name: policy.name, version: policy.version, hash: policy.hash }, 1);
+  };
+  const store = new PolicyStore(
+    policyFile,
+    {
+      loaded: (policy, compileMs) => {
+        publish(policy);
+        metrics.policyReloads.inc({ result: "ok" });
+        logger.info({ event: "policy_reloaded", file: policyFile, name: policy.name, version: policy.version, hash: policy.hash, compile_ms: Math.round(compileMs) });
+      },
+      rejected: (error, fileHash) => {
+        metrics.policyReloads.inc({ result: "error" });
+        logger.error({ event: "policy_rejected", file: policyFile, file_hash: fileHash, active_hash: store.current().hash, errors: error.lines() });
+      },
+    },
+    fitsMessageLimit,
+  );
+  const initial = store.current();
+  publish(initial);
+  logger.info({
+    event: "policy_loaded",
+    file: policyFile,
+    name: initial.name,
+    version: initial.version,
+    hash: initial.hash,
+    compile_ms: Math.round(performance.now() - started),
+  });
+  if (options.policyFile !== undefined) store.watch(options.pollMs ?? SERVE_DEFAULTS.pollMs);
+
+  const health = new HealthState();
+  let draining = false;
+  const grpcServer = new Server({
+    "grpc.max_receive_message_length": maxMessageBytes,
+    "grpc.max_send_message_length": maxMessageBytes,
+  });
+  grpcServer.addService(extProcServiceDefinition, extProcImplementation({ currentPolicy: () => store.current(), metrics, logger }));
+  grpcServer.addService(HealthService, health.implementation());
+  const grpcPort = await new Promise<number>((resolve, reject) => {
+    grpcServer.bindAsync(formatAddress(grpcAddress), ServerCredentials.createInsecure(), (error, port) => {
+      if (error) reject(new UsageError(`--grpc ${options.grpc}: cannot listen: ${error.message}`));
+      else resolve(port);
+    });
+  });
+
+  const admin = createAdminServer({
+    registry: metrics.registry,
+    ready: () => health.isServing(),
+    policy: () => {
+      const { name, version, hash, mode } = store.current();
+      return { file: policyFile, active: { name, version, hash, mode }, rejected: store.rejected() ?? null };
+    },
+  });
+  admin.listen(adminAddress.port, adminAddress.host);
+  try {
+    await Promise.race([once(admin, "listening"), once(admin, "error").then(([e]) => Promise.reject(e as Error))]);
+  } catch (error) {
+    grpcServer.forceShutdown();
+    throw new UsageError(`--admin ${options.admin}: cannot listen: ${(error as Error).message}`);
+  }
+  const adminPort = (admin.address() as AddressInfo).port;
+  health.setServing(true);
+  logger.info({ event: "listening", grpc: formatAddress({ ...grpcAddress, port: grpcPort }), admin: formatAddress({ ...adminAddress, port: adminPort }) });
+
+  const shutdown = async (): Promise<void> => {
+    if (draining) return;
+    draining = true;
+    health.setServing(false);
+    health.closeWatchers();
+    const open = await metrics.openStreams.get();
+    logger.info({ event: "draining", open_streams: open.values[0]?.value ?? 0, drain_ms: drainMs });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        logger.warn({ event: "drain_timeout", drain_ms: drainMs });
+        grpcServer.forceShutdown();
+        resolve();
+      }, drainMs);
+      grpcServer.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    store.close();
+    admin.closeAllConnections();
+    await new Promise<void>((resolve) => admin.close(() => resolve()));
+    logger.info({ event: "stopped" });
+  };
+
+  return {
+    grpcPort,
+    adminPort,
+    metrics,
+    logger,
+    policy: () => store.current(),
+    reloadPolicy: () => store.reload(),
+    shutdown,
+  };
+}

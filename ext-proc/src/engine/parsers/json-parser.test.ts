@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { parseJson } from "./json-parser.js";
+import { RecordingSink } from "./test-sink.js";
+
+describe("parseJson", () => {
+  it("emits keys and string/number leaves with their paths", () => {
+    const sink = new RecordingSink();
+    expect(parseJson('{"user":{"name":"a\\u0027b","tags":["x",2,true,null]},"n":-1.5e3}', 64, sink)).toBe("complete");
+    expect(sink.of("json")).toEqual([
+      ["$.user.name", "a'b"],
+      ["$.user.tags[0]", "x"],
+      ["$.user.tags[1]", "2"],
+      ["$.n", "-1.5e3"],
+    ]);
+    expect(sink.of("json_keys").map(([, k]) => k)).toEqual(["user", "name", "tags", "n"]);
+  });
+
+  it("skips containers deeper than the limit and says so", () => {
+    const sink = new RecordingSink();
+    expect(parseJson('{"a":{"b":{"c":"deep"}},"d":"shallow"}', 2, sink)).toBe("json_depth");
+    expect(sink.of("json")).toEqual([["$.d", "shallow"]]);
+  });
+
+  it("does not recurse: 100k nested arrays neither crash nor stall", () => {
+    const sink = new RecordingSink();
+    const deep = "[".repeat(100_000) + '"x"' + "]".repeat(100_000);
+    const started = performance.now();
+    expect(parseJson(deep, 64, sink)).toBe("json_depth");
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("reports broken JSON and keeps what came before the error", () => {
+    const sink = new RecordingSink();
+    expect(parseJson('{"a":"1","b":tru', 64, sink)).toBe("unparsable_body");
+    expect(sink.of("json")).toEqual([["$.a", "1"]]);
+    expect(parseJson('{"a":"unterminated', 64, new RecordingSink())).toBe("unparsable_body");
+    expect(parseJson('{"a":"\\u12"}', 64, new RecordingSink())).toBe("unparsable_body");
+    expect(parseJson("[1,2", 64, new RecordingSink())).toBe("unparsable_body");
+  });
+
+  it("stops at the sink's limit", () => {
+    const sink = new RecordingSink(3);
+    expect(parseJson('["a","b","c","d","e"]', 64, sink)).toBe("argument_limit");
+    expect(sink.values).toHaveLength(3);
+  });
+});

@@ -1,0 +1,182 @@
+import { codePointToBytes, hexValue } from "../transformations/transform-context.js";
+import type { TruncationReason } from "../types.js";
+import type { ValueSink } from "./value-sink.js";
+
+interface Frame {
+  readonly path: string;
+  readonly array: boolean;
+  index: number;
+}
+
+/** What a parse left uninspected. */
+export type JsonParseOutcome = "complete" | Extract<TruncationReason, "json_depth" | "unparsable_body" | "argument_limit">;
+
+const WS = new Set([32, 9, 10, 13]);
+
+/**
+ * A tolerant, iterative JSON scanner over a byte string: every object key goes to `json_keys`,
+ * every string and number to `json` under its path (`$.user.tags[1]`). No recursion, so nesting
+ * cannot overflow the stack; containers deeper than `maxDepth` are skipped and reported. On a
+ * syntax error it stops and reports `unparsable_body`; what was found until then is kept.
+ */
+export function parseJson(text: string, maxDepth: number, sink: ValueSink): JsonParseOutcome {
+  const stack: Frame[] = [];
+  let i = 0;
+  let pendingKey: string | undefined;
+  let outcome: JsonParseOutcome = "complete";
+
+  const skipWs = (): void => {
+    while (i < text.length && WS.has(text.charCodeAt(i))) i++;
+  };
+  const childPath = (): string => {
+    const top = stack[stack.length - 1];
+    if (!top) return "$";
+    if (top.array) return `${top.path}[${top.index}]`;
+    return `${top.path}.${pendingKey ?? ""}`;
+  };
+  const readString = (): string | undefined => {
+    // i is at the opening quote
+    i++;
+    let out = "";
+    let start = i;
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 34) {
+        out += text.slice(start, i);
+        i++;
+        return out;
+      }
+      if (c === 92) {
+        out += text.slice(start, i);
+        const e = text[i + 1];
+        if (e === "u") {
+          let cp = 0;
+          for (let k = 2; k < 6; k++) {
+            const h = hexValue(text.charCodeAt(i + k));
+            if (h < 0) return undefined;
+            cp = cp * 16 + h;
+          }
+          i += 6;
+          if (cp >= 0xd800 && cp < 0xdc00 && text[i] === "\\" && text[i + 1] === "u") {
+            let lo = 0;
+            for (let k = 2; k < 6; k++) lo = lo * 16 + hexValue(text.charCodeAt(i + k));
+            if (lo >= 0xdc00 && lo < 0xe000) {
+              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+              i += 6;
+            }
+          }
+          out += cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp);
+        } else if (e === undefined) {
+          return undefined;
+        } else {
+          out += ESCAPES[e] ?? e;
+          i += 2;
+        }
+        start = i;
+        continue;
+      }
+      i++;
+    }
+    return undefined;
+  };
+  const emitValue = (value: string): boolean => {
+    if (sink.add("json", childPath(), value)) return true;
+    outcome = "argument_limit";
+    return false;
+  };
+  const afterValue = (): void => {
+    const top = stack[stack.length - 1];
+    if (top) top.index++;
+    pendingKey = undefined;
+  };
+
+  skipWs();
+  while (i < text.length) {
+    skipWs();
+    if (i >= text.length) break;
+    const c = text.charCodeAt(i);
+    const top = stack[stack.length - 1];
+    if (c === 44) { // ,
+      i++;
+      continue;
+    }
+    if (c === 125 || c === 93) { // } ]
+      if (!top || top.array !== (c === 93)) return "unparsable_body";
+      stack.pop();
+      i++;
+      afterValue();
+      continue;
+    }
+    if (top && !top.array && pendingKey === undefined) {
+      if (c !== 34) return "unparsable_body";
+      const key = readString();
+      if (key === undefined) return "unparsable_body";
+      skipWs();
+      if (text.charCodeAt(i) !== 58) return "unparsable_body";
+      i++;
+      pendingKey = key;
+      if (!sink.add("json_keys", `${top.path}.${key}`, key)) return "argument_limit";
+      continue;
+    }
+    if (c === 123 || c === 91) { // { [
+      if (stack.length >= maxDepth) {
+        const end = skipContainer(text, i);
+        if (end < 0) return "unparsable_body";
+        i = end;
+        outcome = "json_depth";
+        afterValue();
+        continue;
+      }
+      stack.push({ path: childPath(), array: c === 91, index: 0 });
+      pendingKey = undefined;
+      i++;
+      continue;
+    }
+    if (c === 34) {
+      const value = readString();
+      if (value === undefined) return "unparsable_body";
+      if (!emitValue(value)) return outcome;
+      afterValue();
+      continue;
+    }
+    const literalEnd = scanLiteral(text, i);
+    if (literalEnd === i) return "unparsable_body";
+    const literal = text.slice(i, literalEnd);
+    i = literalEnd;
+    if (literal !== "true" && literal !== "false" && literal !== "null") {
+      if (!/^-?[0-9][0-9.eE+-]*$/.test(literal)) return "unparsable_body";
+      if (!emitValue(literal)) return outcome;
+    }
+    afterValue();
+  }
+  return stack.length > 0 ? "unparsable_body" : outcome;
+}
+
+const ESCAPES: Readonly<Record<string, string>> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+
+function scanLiteral(text: string, from: number): number {
+  let i = from;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (WS.has(c) || c === 44 || c === 125 || c === 93 || c === 58 || c === 34 || c === 123 || c === 91) break;
+    i++;
+  }
+  return i;
+}
+
+/** Index just past the container that starts at `from`, honouring strings; -1 if it never closes. */
+function skipContainer(text: string, from: number): number {
+  let depth = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      i++;
+      while (i < text.length && text.charCodeAt(i) !== 34) i += text.charCodeAt(i) === 92 ? 2 : 1;
+    } else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}

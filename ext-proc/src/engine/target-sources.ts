@@ -1,0 +1,121 @@
+import type { Phase } from "./types.js";
+
+/**
+ * Every place a value can come from. A rule's targets are selectors over these sources (or over
+ * the aliases below); each source becomes available in exactly one phase.
+ */
+export const TARGET_SOURCES = {
+  method: "request_headers",
+  uri: "request_headers",
+  path: "request_headers",
+  query: "request_headers",
+  query_args: "request_headers",
+  query_arg_names: "request_headers",
+  headers: "request_headers",
+  header_names: "request_headers",
+  /** All request header names, lower-cased, sorted and comma-joined: rules about combinations. */
+  header_name_list: "request_headers",
+  cookies: "request_headers",
+  cookie_names: "request_headers",
+  body: "request_body",
+  body_args: "request_body",
+  body_arg_names: "request_body",
+  json: "request_body",
+  json_keys: "request_body",
+  multipart: "request_body",
+  multipart_names: "request_body",
+  multipart_filenames: "request_body",
+  multipart_content_types: "request_body",
+  xml: "request_body",
+  xml_text: "request_body",
+  status: "response_headers",
+  response_headers: "response_headers",
+  response_header_names: "response_headers",
+  response_header_name_list: "response_headers",
+  response_body: "response_body",
+} as const satisfies Record<string, Phase>;
+
+export type TargetSource = keyof typeof TARGET_SOURCES;
+
+/** Selectors that stand for several sources, as CRS's ARGS and ARGS_NAMES do. */
+export const TARGET_ALIASES: Readonly<Record<string, readonly TargetSource[]>> = {
+  args: ["query_args", "body_args", "json", "multipart", "xml_text"],
+  args_names: ["query_arg_names", "body_arg_names", "json_keys", "multipart_names"],
+  request_cookies: ["cookies"],
+};
+
+/** How a source appears in a match's `target` (`args:q`, `json:$.a`, `body`). */
+export const TARGET_LABELS: Readonly<Record<TargetSource, string>> = {
+  method: "method",
+  uri: "uri",
+  path: "path",
+  query: "query",
+  query_args: "args",
+  query_arg_names: "args_names",
+  headers: "headers",
+  header_names: "header_names",
+  header_name_list: "header_name_list",
+  cookies: "cookies",
+  cookie_names: "cookie_names",
+  body: "body",
+  body_args: "args",
+  body_arg_names: "args_names",
+  json: "json",
+  json_keys: "json_keys",
+  multipart: "multipart",
+  multipart_names: "multipart_names",
+  multipart_filenames: "files",
+  multipart_content_types: "multipart_content_types",
+  xml: "xml",
+  xml_text: "xml_text",
+  status: "status",
+  response_headers: "response_headers",
+  response_header_names: "response_header_names",
+  response_header_name_list: "response_header_name_list",
+  response_body: "response_body",
+};
+
+export const PHASE_ORDER: Readonly<Record<Phase, number>> = {
+  request_headers: 0,
+  request_body: 1,
+  response_headers: 2,
+  response_body: 3,
+};
+
+export function isRequestPhase(phase: Phase): boolean {
+  return phase === "request_headers" || phase === "request_body";
+}
+
+export function isTargetSource(name: string): name is TargetSource {
+  return Object.hasOwn(TARGET_SOURCES, name);
+}
+
+/** A parsed selector: which sources, optionally one name within them, and whether it excludes. */
+export interface TargetSelector {
+  readonly sources: readonly TargetSource[];
+  /** Lower-case name (header, argument, cookie, JSON path) or undefined for the whole source. */
+  readonly name: string | undefined;
+  readonly exclude: boolean;
+}
+
+/** Parses `args`, `headers:user-agent`, `!headers:cookie`; returns a reason string when invalid. */
+export function parseTargetSelector(text: string): TargetSelector | string {
+  const exclude = text.startsWith("!");
+  const body = exclude ? text.slice(1) : text;
+  const colon = body.indexOf(":");
+  const collection = colon < 0 ? body : body.slice(0, colon);
+  const name = colon < 0 ? undefined : body.slice(colon + 1).toLowerCase();
+  if (name === "") return `target "${text}" has an empty name after ':'`;
+  if (exclude && name === undefined) return `exclusion "${text}" must name one value, e.g. !headers:cookie`;
+  const alias = TARGET_ALIASES[collection];
+  if (alias) return { sources: alias, name, exclude };
+  if (isTargetSource(collection)) return { sources: [collection], name, exclude };
+  return `unknown target "${collection}"`;
+}
+
+/** The name a value is looked up by: lower-case, array suffixes (`a[]`, `a[x]`) dropped. */
+export function lookupName(name: string): string {
+  const bracket = name.indexOf("[");
+  const base = bracket > 0 ? name.slice(0, bracket) : name;
+  return base.toLowerCase();
+}

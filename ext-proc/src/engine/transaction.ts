@@ -1,0 +1,283 @@
+import { LIMIT_DENY_STATUS, type EngineSettings } from "./engine-settings.js";
+import type { CompiledRule } from "./matching/compiled-rule.js";
+import type { ChainNode, SourcePlans } from "./matching/scan-plan.js";
+import { parseCookies } from "./parsers/cookie-parser.js";
+import type { ValueSink } from "./parsers/value-sink.js";
+import { parseRequestBody } from "./request-body.js";
+import { lookupName, TARGET_LABELS, type TargetSource } from "./target-sources.js";
+import type { TransformContext } from "./transformations/transform-context.js";
+import { parseUrlEncoded } from "./parsers/url-encoded-parser.js";
+import type {
+  BodyChunkInfo,
+  Budget,
+  HeaderField,
+  Phase,
+  RequestHead,
+  ResponseHead,
+  RuleMatch,
+  Transaction,
+  TruncationReason,
+  Verdict,
+} from "./types.js";
+
+/** Bytes of the previous chunk kept and scanned again with the next, to find attacks split across chunks. */
+export const CHUNK_OVERLAP_BYTES = 4096;
+/** Characters of matched text kept in a RuleMatch. */
+export const MATCHED_TEXT_LENGTH = 120;
+
+const ARGUMENT_SOURCES: ReadonlySet<TargetSource> = new Set(["query_args", "body_args", "json", "multipart"]);
+
+interface Direction {
+  score: number;
+  denyStatus: number;
+  matchedAny: boolean;
+}
+
+/** What the engine shares with every transaction. */
+export interface EngineCore {
+  readonly settings: EngineSettings;
+  readonly plans: SourcePlans;
+  readonly rules: readonly CompiledRule[];
+}
+
+/** Per-request state. Cheap to create: plain fields, everything else allocated on first use. */
+export class EngineTransaction implements Transaction, ValueSink, TransformContext {
+  readonly maxDecodePasses: number;
+  decodePassesExhausted = false;
+
+  private readonly inbound: Direction = { score: 0, denyStatus: 0, matchedAny: false };
+  private readonly outbound: Direction = { score: 0, denyStatus: 0, matchedAny: false };
+  private fired: Set<number> | undefined;
+  private readonly truncated: TruncationReason[] = [];
+  private matches: RuleMatch[] = [];
+  private phase: Phase = "request_headers";
+  private budget: Budget | undefined;
+  private stopped = false;
+  private argumentCount = 0;
+  private requestContentType = "";
+  private readonly requestBody: BodyAccumulator;
+  private readonly responseBody: BodyAccumulator;
+
+  constructor(private readonly core: EngineCore) {
+    this.maxDecodePasses = core.settings.limits.maxDecodePasses;
+    this.requestBody = new BodyAccumulator(core.settings.limits.maxBodyBytes);
+    this.responseBody = new BodyAccumulator(core.settings.limits.maxBodyBytes);
+  }
+
+  inspectRequestHeaders(head: RequestHead, budget: Budget): Verdict {
+    this.begin("request_headers", budget);
+    const target = toByteString(head.path);
+    const queryAt = target.indexOf("?");
+    this.add("method", "", head.method);
+    this.add("uri", "", target);
+    this.add("path", "", queryAt < 0 ? target : target.slice(0, queryAt));
+    if (queryAt >= 0) {
+      const query = target.slice(queryAt + 1);
+      this.add("query", "", query);
+      parseUrlEncoded(query, this, "query_arg_names", "query_args");
+    }
+    this.addHeaders(head.headers, "headers", "header_names");
+    return this.finish(this.inbound);
+  }
+
+  inspectRequestBody(chunk: Buffer, info: BodyChunkInfo, budget: Budget): Verdict {
+    this.begin("request_body", budget);
+    if (!info.complete) this.truncate("partial_body");
+    const ready = this.acceptChunk(this.requestBody, chunk, info, "body");
+    if (ready && !this.stopped) {
+      const body = this.requestBody.text();
+      for (const reason of parseRequestBody(body, this.requestContentType, this.core.settings.limits, this)) {
+        this.truncate(reason);
+      }
+    }
+    return this.finish(this.inbound);
+  }
+
+  inspectResponseHeaders(head: ResponseHead, budget: Budget): Verdict {
+    this.begin("response_headers", budget);
+    this.add("status", "", String(head.status));
+    this.addHeaders(head.headers, "response_headers", "response_header_names");
+    return this.finish(this.outbound);
+  }
+
+  inspectResponseBody(chunk: Buffer, info: BodyChunkInfo, budget: Budget): Verdict {
+    this.begin("response_body", budget);
+    if (!info.complete) this.truncate("partial_body");
+    this.acceptChunk(this.responseBody, chunk, info, "response_body");
+    return this.finish(this.outbound);
+  }
+
+  /** ValueSink: counts arguments against the limit, honours the budget, and scans the value. */
+  add(source: TargetSource, name: string, value: string): boolean {
+    if (this.stopped) return false;
+    if (ARGUMENT_SOURCES.has(source) && ++this.argumentCount > this.core.settings.limits.maxArguments) {
+      this.truncate("argument_limit");
+      return false;
+    }
+    if (this.budget?.exceeded()) {
+      this.truncate("time_budget");
+      this.stopped = true;
+      return false;
+    }
+    const root = this.core.plans.get(source);
+    if (root && value.length > 0) this.scan(root, value, source, name, source === "json" ? jsonLeafName(name) : lookupName(name));
+    return true;
+  }
+
+  private addHeaders(headers: readonly HeaderField[], valueSource: TargetSource, nameSource: TargetSource): void {
+    const names: string[] = [];
+    for (const header of headers) {
+      const name = header.name.toLowerCase();
+      const value = header.value.toString("latin1");
+      names.push(name);
+      this.add(nameSource, name, name);
+      this.add(valueSource, name, value);
+      if (valueSource === "headers") {
+        if (name === "cookie") parseCookies(value, this);
+        else if (name === "content-type") this.requestContentType = value;
+      }
+    }
+    const listSource = valueSource === "headers" ? "header_name_list" : "response_header_name_list";
+    this.add(listSource, "", names.sort().join(","));
+  }
+
+  private acceptChunk(body: BodyAccumulator, chunk: Buffer, info: BodyChunkInfo, source: TargetSource): boolean {
+    const accepted = body.append(chunk);
+    if (accepted < chunk.length) this.truncate("body_limit");
+    if (accepted > 0 && this.core.plans.has(source)) {
+      const window = body.window(accepted, CHUNK_OVERLAP_BYTES);
+      this.add(source, "", window);
+    }
+    return info.last || body.full;
+  }
+
+  private scan(node: ChainNode, input: string, source: TargetSource, name: string, lookup: string): void {
+    const value = node.transform ? node.transform(input, this) : input;
+    if (value.length === 0) return;
+    if (node.plans.length > 0) {
+      const bytes = Buffer.from(value, "latin1");
+      for (const plan of node.plans) {
+        const batch = plan.byName.size > 0 && plan.byName.has(lookup) ? plan.byName.get(lookup) : plan.other;
+        if (!batch) continue;
+        if (batch.set) {
+          for (const i of batch.set.match(bytes)) {
+            const rule = batch.rules[i];
+            if (rule) this.record(rule, bytes, source, name);
+          }
+        }
+        for (const rule of batch.negated) if (!rule.regex.test(bytes)) this.record(rule, bytes, source, name);
+      }
+    }
+    for (const child of node.children) this.scan(child, value, source, name, lookup);
+  }
+
+  private record(rule: CompiledRule, bytes: Buffer, source: TargetSource, name: string): void {
+    this.fired ??= new Set();
+    if (this.fired.has(rule.index)) return;
+    this.fired.add(rule.index);
+    const definition = rule.definition;
+    const found = definition.negate ? bytes : rule.regex.exec(bytes)?.[0];
+    const matched = found ? found.toString("utf8").slice(0, MATCHED_TEXT_LENGTH) : "";
+    const label = TARGET_LABELS[source];
+    this.matches.push({
+      ruleId: definition.id,
+      category: definition.category,
+      severity: definition.severity,
+      score: rule.points,
+      phase: this.phase,
+      target: name === "" || label === "header_names" ? label : `${label}:${name}`,
+      matched,
+    });
+    const direction = this.phase === "request_headers" || this.phase === "request_body" ? this.inbound : this.outbound;
+    direction.matchedAny = true;
+    direction.score += rule.points;
+    if (definition.action === "deny" && direction.denyStatus === 0) direction.denyStatus = this.core.settings.denyStatus;
+  }
+
+  private begin(phase: Phase, budget: Budget): void {
+    this.phase = phase;
+    this.budget = budget;
+    this.stopped = false;
+    this.matches = [];
+  }
+
+  private truncate(reason: TruncationReason): void {
+    if (!this.truncated.includes(reason)) this.truncated.push(reason);
+    if (reason !== "partial_body" && reason !== "unparsable_body" && this.core.settings.onLimit === "deny") {
+      const direction = this.phase === "request_headers" || this.phase === "request_body" ? this.inbound : this.outbound;
+      if (direction.denyStatus === 0) direction.denyStatus = LIMIT_DENY_STATUS;
+    }
+  }
+
+  private finish(direction: Direction): Verdict {
+    if (this.decodePassesExhausted) this.truncate("decode_passes");
+    const threshold = direction === this.inbound ? this.core.settings.inboundThreshold : this.core.settings.outboundThreshold;
+    if (direction.denyStatus === 0 && direction.score >= threshold) direction.denyStatus = this.core.settings.denyStatus;
+    const action = direction.denyStatus !== 0 ? "deny" : direction.matchedAny ? "log" : "allow";
+    return {
+      action,
+      status: direction.denyStatus !== 0 ? direction.denyStatus : 200,
+      score: direction.score,
+      matches: this.matches,
+      truncated: this.truncated.slice(),
+    };
+  }
+}
+
+/** A body kept up to the limit; `window` gives the newest bytes plus an overlap with the previous ones. */
+class BodyAccumulator {
+  private readonly chunks: Buffer[] = [];
+  private length = 0;
+
+  constructor(private readonly limit: number) {}
+
+  get full(): boolean {
+    return this.length >= this.limit;
+  }
+
+  append(chunk: Buffer): number {
+    const room = this.limit - this.length;
+    if (room <= 0 || chunk.length === 0) return 0;
+    const piece = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    this.chunks.push(piece);
+    this.length += piece.length;
+    return piece.length;
+  }
+
+  window(newest: number, overlap: number): string {
+    let need = newest + overlap;
+    const parts: Buffer[] = [];
+    for (let k = this.chunks.length - 1; k >= 0 && need > 0; k--) {
+      const chunk = this.chunks[k];
+      if (!chunk) break;
+      const piece = chunk.length <= need ? chunk : chunk.subarray(chunk.length - need);
+      parts.push(piece);
+      need -= piece.length;
+    }
+    parts.reverse();
+    return (parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts)).toString("latin1");
+  }
+
+  text(): string {
+    if (this.chunks.length > 1) {
+      const joined = Buffer.concat(this.chunks, this.length);
+      this.chunks.length = 0;
+      this.chunks.push(joined);
+    }
+    return (this.chunks[0] ?? Buffer.alloc(0)).toString("latin1");
+  }
+}
+
+/** A path or request target as a byte string (the server hands in text; non-Latin-1 chars become UTF-8 bytes). */
+function toByteString(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0xff) return Buffer.from(text, "utf8").toString("latin1");
+  }
+  return text;
+}
+
+/** `$.user.tags[2]` is looked up as `tags`, so `args:tags` selects JSON leaves too. */
+function jsonLeafName(path: string): string {
+  const dot = path.lastIndexOf(".");
+  return lookupName(dot < 0 ? path : path.slice(dot + 1));
+}

@@ -1,0 +1,4 @@
+/** `remove_nulls`: drops NUL bytes, which C-based back ends treat as string ends. */
+export function removeNulls(input: string): string {
+  return input.indexOf("\0") < 0 ? input : input.replaceAll("\0", "");
+}

@@ -1,0 +1,30 @@
+import { codePointToBytes, hexValue, type TransformContext } from "./transform-context.js";
+import { decodeUntilStable, percentDecodeOnce } from "./url-decode.js";
+
+function decodePercentU(input: string): string {
+  if (input.indexOf("%u") < 0 && input.indexOf("%U") < 0) return input;
+  let out = "";
+  let start = 0;
+  for (let i = 0; i + 5 < input.length; i++) {
+    if (input.charCodeAt(i) !== 37 || (input.charCodeAt(i + 1) | 0x20) !== 117) continue;
+    let value = 0;
+    let ok = true;
+    for (let k = 2; k < 6; k++) {
+      const h = hexValue(input.charCodeAt(i + k));
+      if (h < 0) ok = false;
+      value = value * 16 + h;
+    }
+    if (!ok) continue;
+    // Full-width ASCII (U+FF01-U+FF5E) is folded to ASCII, as IIS does when it decodes %uFFxx.
+    const folded = value >= 0xff01 && value <= 0xff5e ? value - 0xfee0 : value;
+    out += input.slice(start, i) + codePointToBytes(folded);
+    i += 5;
+    start = i + 1;
+  }
+  return out + input.slice(start);
+}
+
+/** `url_decode_uni`: %XX, `+` and IIS-style %uXXXX, repeated until stable, bounded. */
+export function urlDecodeUni(input: string, context: TransformContext): string {
+  return decodeUntilStable(input, context, (s) => percentDecodeOnce(decodePercentU(s)));
+}

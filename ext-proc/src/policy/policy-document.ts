@@ -1,0 +1,200 @@
+/**
+ * The policy document: YAML (or JSON, which is YAML) text in, a validated document with every
+ * default filled in out. Every error names the YAML path and its line:column.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { Ajv, type ErrorObject } from "ajv";
+import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document, type Node } from "yaml";
+import { packagePath } from "./package-root.js";
+import { PolicyError, type PolicyIssue } from "./policy-error.js";
+
+export type PolicyMode = "enforce" | "monitor" | "off";
+export type LimitAction = "allow" | "deny";
+
+export interface PolicyLimits {
+  readonly maxBodyBytes: number;
+  readonly maxArguments: number;
+  readonly maxJsonDepth: number;
+  readonly maxMultipartParts: number;
+  readonly maxDecodePasses: number;
+  readonly phaseBudgetMs: number;
+  readonly onLimit: LimitAction;
+}
+
+export interface PolicyDocument {
+  readonly apiVersion: "meshrasp.io/v1alpha1";
+  readonly kind: "RaspPolicy";
+  readonly metadata: { readonly name: string; readonly version: string };
+  readonly spec: {
+    readonly mode: PolicyMode;
+    readonly paranoiaLevel: 1 | 2 | 3 | 4;
+    readonly anomalyThresholds: { readonly inbound: number; readonly outbound: number };
+    readonly denyResponse: { readonly status: number };
+    readonly limits: PolicyLimits;
+    /** Undefined: every built-in pack. */
+    readonly rulePacks: readonly string[] | undefined;
+    readonly disabledRules: readonly string[];
+    readonly rules: readonly unknown[];
+    readonly failure: { readonly onError: LimitAction };
+  };
+}
+
+/** Every default of the policy in one place. Each limit's rationale is in docs/engine.md. */
+export const POLICY_DEFAULTS = {
+  mode: "enforce",
+  paranoiaLevel: 1,
+  anomalyThresholds: { inbound: 5, outbound: 4 },
+  denyResponse: { status: 403 },
+  limits: {
+    maxBodyBytes: 1024 * 1024,
+    maxArguments: 1000,
+    maxJsonDepth: 64,
+    maxMultipartParts: 100,
+    maxDecodePasses: 3,
+    phaseBudgetMs: 50,
+    onLimit: "allow",
+  },
+  failure: { onError: "deny" },
+} as const satisfies Omit<PolicyDocument["spec"], "rulePacks" | "disabledRules" | "rules">;
+
+let validator: ReturnType<Ajv["compile"]> | undefined;
+
+function validate(value: unknown): ErrorObject[] {
+  if (validator === undefined) {
+    const schema: unknown = JSON.parse(readFileSync(packagePath("ext-proc/policies/policy.schema.json"), "utf8"));
+    validator = new Ajv({ allErrors: true, strict: true }).compile(schema as object);
+  }
+  return validator(value) ? [] : [...(validator.errors ?? [])];
+}
+
+/** "/spec/limits/maxBodyBytes" → ["spec", "limits", "maxBodyBytes"] (array indexes as numbers). */
+function pathSegments(pointer: string): (string | number)[] {
+  if (pointer === "") return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function yamlPath(segments: readonly (string | number)[]): string {
+  return segments.reduce<string>((out, s) => (typeof s === "number" ? `${out}[${s}]` : out ? `${out}.${s}` : s), "");
+}
+
+function position(doc: Document, lines: LineCounter, segments: readonly (string | number)[]): { line: number; column: number } {
+  // Point at the key of the offending entry; a missing entry is reported at its parent.
+  for (let depth = segments.length; depth >= 0; depth -= 1) {
+    const node = keyNode(doc, segments.slice(0, depth));
+    if (node?.range) {
+      const { line, col } = lines.linePos(node.range[0]);
+      return { line, column: col };
+    }
+  }
+  return { line: 1, column: 1 };
+}
+
+function keyNode(doc: Document, segments: readonly (string | number)[]): Node | undefined {
+  const last = segments.at(-1);
+  if (last === undefined) return isNode(doc.contents) ? doc.contents : undefined;
+  const parent = segments.length === 1 ? doc.contents : doc.getIn(segments.slice(0, -1), true);
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+    if (pair && isNode(pair.key)) return pair.key;
+  }
+  const node = doc.getIn(segments, true);
+  return isNode(node) ? node : undefined;
+}
+
+function describe(error: ErrorObject): { segments: (string | number)[]; message: string } {
+  const segments = pathSegments(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "additionalProperties":
+      return { segments: [...segments, String(params.additionalProperty)], message: "unknown field" };
+    case "required":
+      return { segments, message: `missing required field "${String(params.missingProperty)}"` };
+    case "enum":
+      return { segments, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
+    case "const":
+      return { segments, message: `must be ${JSON.stringify(params.allowedValue)}` };
+    default:
+      return { segments, message: error.message ?? error.keyword };
+  }
+}
+
+/** Parses and validates policy text. `source` names the file in error messages. */
+export function parsePolicyDocument(text: string, source: string): PolicyDocument {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new PolicyError(
+      source,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+        return { path: "", line: pos.line, column: pos.col, message: `not valid YAML: ${e.message.split("\n")[0]}` };
+      }),
+    );
+  }
+  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (value === null || value === undefined) {
+    throw new PolicyError(source, [{ path: "", line: 1, column: 1, message: "the policy is empty" }]);
+  }
+  const issues: PolicyIssue[] = validate(value).map((error) => {
+    const { segments, message } = describe(error);
+    const { line, column } = position(doc, lines, segments);
+    return { path: yamlPath(segments), line, column, message };
+  });
+  if (issues.length > 0) throw new PolicyError(source, issues);
+  return withDefaults(value as RawPolicy);
+}
+
+/** The bytes of a policy file; a missing file, a directory or a symlink loop is a PolicyError. */
+export function readPolicyBytes(path: string): Buffer {
+  try {
+    if (statSync(path).isDirectory()) throw new Error("it is a directory");
+    return readFileSync(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PolicyError(path, [{ path: "", line: 0, column: 0, message: `cannot read the policy file: ${reason}` }]);
+  }
+}
+
+export function readPolicyFile(path: string): PolicyDocument {
+  return parsePolicyDocument(readPolicyBytes(path).toString("utf8"), path);
+}
+
+/** The built-in default policy shipped in the package. */
+export function defaultPolicyPath(): string {
+  return packagePath("ext-proc/policies/default.yaml");
+}
+
+type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type RawPolicy = Omit<PolicyDocument, "metadata" | "spec"> & {
+  metadata: { name: string; version?: string };
+  spec?: DeepPartial<Omit<PolicyDocument["spec"], "rulePacks" | "disabledRules" | "rules">> & {
+    rulePacks?: string[];
+    disabledRules?: string[];
+    rules?: unknown[];
+  };
+};
+
+function withDefaults(raw: RawPolicy): PolicyDocument {
+  const spec = raw.spec ?? {};
+  const d = POLICY_DEFAULTS;
+  return {
+    apiVersion: raw.apiVersion,
+    kind: raw.kind,
+    metadata: { name: raw.metadata.name, version: raw.metadata.version ?? "0" },
+    spec: {
+      mode: spec.mode ?? d.mode,
+      paranoiaLevel: spec.paranoiaLevel ?? d.paranoiaLevel,
+      anomalyThresholds: { ...d.anomalyThresholds, ...spec.anomalyThresholds },
+      denyResponse: { ...d.denyResponse, ...spec.denyResponse },
+      limits: { ...d.limits, ...spec.limits },
+      rulePacks: spec.rulePacks,
+      disabledRules: spec.disabledRules ?? [],
+      rules: spec.rules ?? [],
+      failure: { ...d.failure, ...spec.failure },
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Builders for the ProcessingResponse messages meshrasp sends. Every answer sets exactly one
+ * member of the `response` oneof; an empty sub-message means "continue unchanged".
+ */
+import type {
+  HeaderMutation,
+  ProcessingResponse,
+} from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import type { StatusCode } from "../../../protos/generated/envoy/type/v3/http_status.js";
+import { headerMutation, setHeader } from "./header-codec.js";
+
+export type Direction = "request" | "response";
+
+/** gRPC status PERMISSION_DENIED, sent to gRPC clients whose request is denied. */
+const GRPC_PERMISSION_DENIED = 7;
+
+type DynamicMetadata = Record<string, unknown> | undefined;
+
+function withMetadata(answer: ProcessingResponse, metadata: DynamicMetadata): ProcessingResponse {
+  if (metadata !== undefined) answer.dynamicMetadata = metadata;
+  return answer;
+}
+
+function bare(response: ProcessingResponse["response"]): ProcessingResponse {
+  return { response, requestDrain: false };
+}
+
+export function continueHeaders(direction: Direction, mutation?: HeaderMutation, metadata?: DynamicMetadata): ProcessingResponse {
+  const value = { response: mutation ? { status: 0, headerMutation: mutation, clearRouteCache: false } : undefined };
+  return withMetadata(
+    bare(direction === "request" ? { $case: "requestHeaders", value } : { $case: "responseHeaders", value }),
+    metadata,
+  );
+}
+
+export function continueBody(direction: Direction, metadata?: DynamicMetadata): ProcessingResponse {
+  const value = { response: undefined };
+  return withMetadata(
+    bare(direction === "request" ? { $case: "requestBody", value } : { $case: "responseBody", value }),
+    metadata,
+  );
+}
+
+/** FULL_DUPLEX_STREAMED: the bytes to forward travel back in the answer, in order. */
+export function streamedBody(direction: Direction, body: Buffer, endOfStream: boolean, metadata?: DynamicMetadata): ProcessingResponse {
+  const value = {
+    response: {
+      status: 0,
+      clearRouteCache: false,
+      bodyMutation: {
+        mutation: {
+          $case: "streamedResponse" as const,
+          value: { body, endOfStream, endOfStreamWithoutMessage: false, grpcMessageCompressed: false },
+        },
+      },
+    },
+  };
+  return withMetadata(
+    bare(direction === "request" ? { $case: "requestBody", value } : { $case: "responseBody", value }),
+    metadata,
+  );
+}
+
+export function continueTrailers(direction: Direction, metadata?: DynamicMetadata): ProcessingResponse {
+  const value = { headerMutation: undefined };
+  return withMetadata(
+    bare(direction === "request" ? { $case: "requestTrailers", value } : { $case: "responseTrailers", value }),
+    metadata,
+  );
+}
+
+export interface DenyDetails {
+  readonly status: number;
+  readonly decisionId: string;
+  readonly requestId: string | undefined;
+  readonly grpc: boolean;
+  /** Short reason for Envoy's %RESPONSE_CODE_DETAILS% (whitespace is not allowed there). */
+  readonly details: string;
+}
+
+/** A deny: Envoy's local reply with a JSON body naming the decision, never a bare status. */
+export function denyAnswer(deny: DenyDetails, metadata?: DynamicMetadata): ProcessingResponse {
+  const headers = [setHeader("content-type", "application/json"), setHeader("x-meshrasp-decision-id", deny.decisionId)];
+  if (deny.requestId !== undefined) headers.push(setHeader("x-request-id", deny.requestId));
+  const body = Buffer.from(JSON.stringify({ error: "request blocked", id: deny.decisionId }), "utf8");
+  return withMetadata(
+    bare({
+      $case: "immediateResponse",
+      value: {
+        status: { code: deny.status as StatusCode },
+        headers: headerMutation(headers),
+        body,
+        grpcStatus: deny.grpc ? { status: GRPC_PERMISSION_DENIED } : undefined,
+        details: deny.details.replace(/\s+/g, "_"),
+      },
+    }),
+    metadata,
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * The gRPC side of ExternalProcessor/Process: one ProcessingSession per stream, errors turned into
+ * non-OK statuses with a stable code, and cleanup on every way a stream can end.
+ */
+import type { Metadata, ServerDuplexStream, ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
+import {
+  ExternalProcessorService,
+  ProcessingRequest,
+  type ProcessingResponse,
+} from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import type { ActivePolicy } from "../policy/active-policy.js";
+import type { Logger } from "../telemetry/logger.js";
+import type { MeshraspMetrics } from "../telemetry/metrics.js";
+import { ProcessingSession } from "./processing-session.js";
+import { StreamError } from "./protocol-error.js";
+
+/** A message whose bytes did not decode; handled inside the stream rather than by grpc-js. */
+class MalformedMessage {
+  constructor(readonly reason: string) {}
+}
+
+type Incoming = ProcessingRequest | MalformedMessage;
+
+/**
+ * The generated service definition, except that a message which fails to decode reaches the
+ * handler as a MalformedMessage, so it is counted, logged and answered like every other protocol
+ * error of that stream.
+ */
+export const extProcServiceDefinition: ServiceDefinition = {
+  process: {
+    ...ExternalProcessorService.process,
+    requestDeserialize: (bytes: Buffer): Incoming => {
+      try {
+        return ProcessingRequest.decode(bytes);
+      } catch (error) {
+        return new MalformedMessage(error instanceof Error ? error.message : String(error));
+      }
+    },
+  },
+};
+
+export interface ExtProcDependencies {
+  /** The policy in force when a stream opens; the stream keeps it until it ends. */
+  readonly currentPolicy: () => ActivePolicy;
+  readonly metrics: MeshraspMetrics;
+  readonly logger: Logger;
+}
+
+/** gRPC metadata Envoy can be told to send on every stream (grpc_service.initial_metadata). */
+const WORKLOAD_HEADER = "x-meshrasp-workload";
+const NAMESPACE_HEADER = "x-meshrasp-namespace";
+
+function metadataText(metadata: Metadata, key: string): string {
+  const value = metadata.get(key)[0];
+  return typeof value === "string" && value.length > 0 ? value : "unknown";
+}
+
+export function extProcImplementation(deps: ExtProcDependencies): UntypedServiceImplementation {
+  const { metrics, logger } = deps;
+  const process = (call: ServerDuplexStream<Incoming, ProcessingResponse>): void => {
+    metrics.streams.inc();
+    metrics.openStreams.inc();
+    const session = new ProcessingSession({
+      policy: deps.currentPolicy(),
+      metrics,
+      logger,
+      workload: metadataText(call.metadata, WORKLOAD_HEADER),
+      namespace: metadataText(call.metadata, NAMESPACE_HEADER),
+    });
+    let open = true;
+    const release = (): void => {
+      if (!open) return;
+      open = false;
+      metrics.openStreams.dec();
+    };
+    const fail = (error: StreamError): void => {
+      metrics.streamErrors.inc({ code: error.code });
+      logger.error({ event: "stream_error", code: error.code, err: error.message, ...session.summary() });
+      release();
+      call.emit("error", { code: error.grpcStatus, details: `${error.code}: ${error.message}` });
+    };
+    call.on("data", (message: Incoming) => {
+      if (!open) return;
+      try {
+        if (message instanceof MalformedMessage) {
+          throw new StreamError("malformed_message", `ProcessingRequest does not decode: ${message.reason}`);
+        }
+        const answer = session.handle(message);
+        if (answer !== undefined) call.write(answer);
+      } catch (error) {
+        fail(StreamError.from(error));
+      }
+    });
+    // Envoy half-closes when it has nothing more to send; every answer owed has been written.
+    call.on("end", () => {
+      if (!open) return;
+      release();
+      call.end();
+    });
+    // Envoy usually resets the stream right after its last message: normal, only cleanup.
+    call.on("cancelled", release);
+    call.on("close", release);
+    call.on("error", release);
+  };
+  return { process };
+}

@@ -1,0 +1,296 @@
+/**
+ * The state of one ext_proc stream (one HTTP request), as Envoy drives it.
+ *
+ * Each message is handled to completion before the next one is read: the engine is synchronous, so
+ * answers leave in exactly the order Envoy asked, one per message, which is what Envoy requires in
+ * every body mode (STREAMED pipelines chunks and matches answers first-in first-out).
+ */
+import { randomUUID } from "node:crypto";
+import type {
+  HttpBody,
+  HttpHeaders,
+  HttpTrailers,
+  ProcessingRequest,
+  ProcessingResponse,
+} from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import type { Budget, Phase, Transaction, Verdict } from "../engine/types.js";
+import type { ActivePolicy } from "../policy/active-policy.js";
+import type { Logger } from "../telemetry/logger.js";
+import type { MeshraspMetrics } from "../telemetry/metrics.js";
+import { securityEvent, type DecisionContext } from "../telemetry/security-event.js";
+import {
+  continueBody,
+  continueHeaders,
+  continueTrailers,
+  denyAnswer,
+  streamedBody,
+  type Direction,
+} from "./answers.js";
+import { bodyChunkInfo, bodyMode, type BodyMode } from "./body-mode.js";
+import { EMPTY_BODY, headerValue, requestHead, responseHead } from "./header-codec.js";
+import { StreamError } from "./protocol-error.js";
+
+/** Where one direction (request or response) of the HTTP exchange stands. */
+class DirectionState {
+  mode: BodyMode = "unknown";
+  headersSeen = false;
+  bodySeen = false;
+  /** The engine has been told that no more body comes. */
+  bodyDone = false;
+  /** end_of_stream or trailers seen: Envoy sends nothing more for this direction. */
+  ended = false;
+}
+
+/** Dynamic metadata namespace meshrasp writes; Envoy applies it if listed in receiving_namespaces. */
+export const METADATA_NAMESPACE = "meshrasp";
+
+export interface SessionEnvironment {
+  readonly policy: ActivePolicy;
+  readonly metrics: MeshraspMetrics;
+  readonly logger: Logger;
+  readonly workload: string;
+  readonly namespace: string;
+}
+
+export class ProcessingSession {
+  readonly decisionId = randomUUID();
+  private readonly request = new DirectionState();
+  private readonly response = new DirectionState();
+  private readonly transaction: Transaction | undefined;
+  private first = true;
+  /** After an immediate response Envoy stops processing; anything it still sends is not answered. */
+  private finished = false;
+  private requestId: string | undefined;
+  private grpcRequest = false;
+  private method: string | undefined;
+  private path: string | undefined;
+  private authority: string | undefined;
+  private lastAction: Verdict["action"] = "allow";
+  private score = 0;
+  private timedOut = false;
+
+  constructor(private readonly env: SessionEnvironment) {
+    this.transaction = env.policy.mode === "off" ? undefined : env.policy.engine.newTransaction();
+  }
+
+  /**
+   * Handles one message from Envoy and returns the answer to send, or undefined when none is owed
+   * (observability mode, or after processing finished). Throws a StreamError when the stream must
+   * end with a non-OK status.
+   */
+  handle(message: ProcessingRequest): ProcessingResponse | undefined {
+    if (this.first) {
+      this.first = false;
+      const config = message.protocolConfig;
+      if (config !== undefined) {
+        this.request.mode = bodyMode(config.requestBodyMode);
+        this.response.mode = bodyMode(config.responseBodyMode);
+      }
+    }
+    const request = message.request;
+    if (request === undefined) throw new StreamError("unknown_message", "ProcessingRequest has no request member set");
+    const answer = this.dispatch(request);
+    if (message.observabilityMode || this.finished) return undefined;
+    if (answer.response?.$case === "immediateResponse") this.finished = true;
+    return answer;
+  }
+
+  /** A summary for the log line written when the stream ends. */
+  summary(): { decision_id: string; action: Verdict["action"]; score: number } {
+    return { decision_id: this.decisionId, action: this.lastAction, score: this.score };
+  }
+
+  private dispatch(request: NonNullable<ProcessingRequest["request"]>): ProcessingResponse {
+    switch (request.$case) {
+      case "requestHeaders":
+        return this.onRequestHeaders(request.value);
+      case "requestBody":
+        return this.onBody("request", request.value);
+      case "requestTrailers":
+        return this.onTrailers("request", request.value);
+      case "responseHeaders":
+        return this.onResponseHeaders(request.value);
+      case "responseBody":
+        return this.onBody("response", request.value);
+      case "responseTrailers":
+        return this.onTrailers("response", request.value);
+    }
+  }
+
+  private onRequestHeaders(message: HttpHeaders): ProcessingResponse {
+    const state = this.request;
+    if (state.headersSeen || state.bodySeen || state.ended || this.response.headersSeen) {
+      throw new StreamError("out_of_order", "request_headers after the request headers, body or response began");
+    }
+    state.headersSeen = true;
+    if (message.endOfStream) this.endDirection(state);
+    const head = requestHead(message.headers);
+    this.requestId = headerValue(head.headers, "x-request-id")?.toString("latin1");
+    this.grpcRequest = headerValue(head.headers, "content-type")?.toString("latin1").toLowerCase().startsWith("application/grpc") ?? false;
+    this.method = head.method;
+    this.path = head.path;
+    this.authority = head.authority;
+    const verdict = this.inspect("request_headers", (tx, budget) => tx.inspectRequestHeaders(head, budget));
+    return this.answerOr(verdict, () => continueHeaders("request", undefined, this.metadata(verdict, state.ended)));
+  }
+
+  private onResponseHeaders(message: HttpHeaders): ProcessingResponse {
+    const state = this.response;
+    if (state.headersSeen || state.bodySeen || state.ended) {
+      throw new StreamError("out_of_order", "response_headers after the response headers or body");
+    }
+    state.headersSeen = true;
+    if (message.endOfStream) this.endDirection(state);
+    const head = responseHead(message.headers);
+    const verdict = this.inspect("response_headers", (tx, budget) => tx.inspectResponseHeaders(head, budget));
+    return this.answerOr(verdict, () => continueHeaders("response", undefined, this.metadata(verdict, false)));
+  }
+
+  private onBody(direction: Direction, message: HttpBody): ProcessingResponse {
+    const state = this.state(direction);
+    if (state.ended || state.bodyDone) {
+      throw new StreamError("out_of_order", `${direction}_body after the end of the ${direction} body`);
+    }
+    state.bodySeen = true;
+    const info = bodyChunkInfo(state.mode, message.endOfStream);
+    if (info.last) state.bodyDone = true;
+    if (message.endOfStream) state.ended = true;
+    const phase: Phase = direction === "request" ? "request_body" : "response_body";
+    const verdict = this.inspect(phase, (tx, budget) =>
+      direction === "request"
+        ? tx.inspectRequestBody(message.body, info, budget)
+        : tx.inspectResponseBody(message.body, info, budget),
+    );
+    const metadata = this.metadata(verdict, direction === "request" && info.last);
+    return this.answerOr(verdict, () =>
+      state.mode === "full_duplex"
+        ? streamedBody(direction, message.body, message.endOfStream, metadata)
+        : continueBody(direction, metadata),
+    );
+  }
+
+  private onTrailers(direction: Direction, _message: HttpTrailers): ProcessingResponse {
+    const state = this.state(direction);
+    if (state.ended) throw new StreamError("out_of_order", `${direction}_trailers after the end of the ${direction}`);
+    state.ended = true;
+    let verdict: Verdict | undefined;
+    if (state.bodySeen && !state.bodyDone) {
+      // Trailers close a streamed body whose last chunk could not say so (end_of_stream false).
+      state.bodyDone = true;
+      const phase: Phase = direction === "request" ? "request_body" : "response_body";
+      const info = { last: true, complete: true };
+      verdict = this.inspect(phase, (tx, budget) =>
+        direction === "request"
+          ? tx.inspectRequestBody(EMPTY_BODY, info, budget)
+          : tx.inspectResponseBody(EMPTY_BODY, info, budget),
+      );
+    }
+    const metadata = verdict === undefined ? undefined : this.metadata(verdict, direction === "request");
+    return this.answerOr(verdict, () => continueTrailers(direction, metadata));
+  }
+
+  private state(direction: Direction): DirectionState {
+    return direction === "request" ? this.request : this.response;
+  }
+
+  private endDirection(state: DirectionState): void {
+    state.ended = true;
+    state.bodyDone = true;
+  }
+
+  /** A deny when the verdict says so and the policy enforces; otherwise the given answer. */
+  private answerOr(verdict: Verdict | undefined, otherwise: () => ProcessingResponse): ProcessingResponse {
+    if (verdict?.action === "deny" && this.env.policy.mode === "enforce") {
+      return denyAnswer(
+        {
+          status: verdict.status,
+          decisionId: this.decisionId,
+          requestId: this.requestId,
+          grpc: this.grpcRequest,
+          details: `meshrasp_denied:${verdict.matches[0]?.ruleId ?? verdict.truncated[0] ?? "policy"}`,
+        },
+        this.metadata(verdict, true),
+      );
+    }
+    return otherwise();
+  }
+
+  /** Runs one phase of inspection under the policy's time budget and failure behaviour. */
+  private inspect(phase: Phase, run: (tx: Transaction, budget: Budget) => Verdict): Verdict | undefined {
+    const tx = this.transaction;
+    if (tx === undefined) return undefined;
+    const started = performance.now();
+    const deadline = started + this.env.policy.phaseBudgetMs;
+    const budget: Budget = { exceeded: () => performance.now() > deadline };
+    let verdict: Verdict;
+    try {
+      verdict = run(tx, budget);
+    } catch (error) {
+      return this.inspectionFailed(phase, StreamError.from(error));
+    } finally {
+      this.env.metrics.phaseDuration.observe({ phase }, (performance.now() - started) / 1000);
+    }
+    if (!this.timedOut && verdict.truncated.includes("time_budget")) {
+      // Truncation reasons are cumulative: act on the budget once, in the phase that ran out.
+      this.timedOut = true;
+      if (verdict.action !== "deny") {
+        const limit = this.env.policy.phaseBudgetMs;
+        this.inspectionFailed(phase, new StreamError("inspection_timeout", `inspection of ${phase} exceeded ${limit} ms`));
+      }
+    }
+    this.record(phase, verdict);
+    return verdict;
+  }
+
+  /** Fail closed (the stream ends with an error, Envoy answers 500) unless the policy fails open. */
+  private inspectionFailed(phase: Phase, error: StreamError): undefined {
+    if (this.env.policy.onError !== "allow") throw error;
+    this.env.metrics.failOpen.inc({ reason: error.code });
+    this.env.logger.warn({ event: "fail_open", decision_id: this.decisionId, phase, code: error.code, err: error.message });
+    return undefined;
+  }
+
+  private record(phase: Phase, verdict: Verdict): void {
+    const { metrics, logger, policy, workload } = this.env;
+    this.score = verdict.score;
+    if (verdict.action !== "allow") this.lastAction = verdict.action;
+    const category = verdict.matches[0]?.category ?? "none";
+    const action = verdict.action === "deny" && policy.mode !== "enforce" ? "log" : verdict.action;
+    metrics.decisions.inc({ action, phase, category, workload });
+    for (const match of verdict.matches) metrics.ruleMatches.inc({ rule_id: match.ruleId, category: match.category });
+    if (verdict.matches.length > 0 || verdict.action !== "allow") {
+      logger.info(securityEvent(this.decisionContext(), phase, verdict, policy.mode === "enforce"));
+    }
+  }
+
+  private decisionContext(): DecisionContext {
+    return {
+      decisionId: this.decisionId,
+      requestId: this.requestId,
+      workload: this.env.workload,
+      namespace: this.env.namespace,
+      authority: this.authority,
+      method: this.method,
+      path: this.path,
+      policyHash: this.env.policy.hash,
+    };
+  }
+
+  /**
+   * Decision data for Envoy's dynamic metadata (access logs, later filters): sent with denies,
+   * with any phase that matched something, and with the last answer of the request direction.
+   */
+  private metadata(verdict: Verdict | undefined, final: boolean): Record<string, unknown> | undefined {
+    if (verdict === undefined) return undefined;
+    if (!final && verdict.matches.length === 0 && verdict.action === "allow") return undefined;
+    return {
+      [METADATA_NAMESPACE]: {
+        decision_id: this.decisionId,
+        action: verdict.action,
+        score: verdict.score,
+        rules: verdict.matches.map((m) => m.ruleId).join(","),
+        policy_hash: this.env.policy.hash,
+      },
+    };
+  }
+}

@@ -1,0 +1,38 @@
+/** Errors that end one ext_proc stream, each with a stable code used in logs and metric labels. */
+import { status as GrpcStatus } from "@grpc/grpc-js";
+
+export type StreamErrorCode =
+  | "malformed_message"
+  | "unknown_message"
+  | "out_of_order"
+  | "internal_error"
+  | "inspection_timeout";
+
+const GRPC_STATUS: Record<StreamErrorCode, GrpcStatus> = {
+  malformed_message: GrpcStatus.INVALID_ARGUMENT,
+  unknown_message: GrpcStatus.INVALID_ARGUMENT,
+  out_of_order: GrpcStatus.INVALID_ARGUMENT,
+  internal_error: GrpcStatus.INTERNAL,
+  inspection_timeout: GrpcStatus.DEADLINE_EXCEEDED,
+};
+
+export class StreamError extends Error {
+  readonly code: StreamErrorCode;
+
+  constructor(code: StreamErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StreamError";
+    this.code = code;
+  }
+
+  get grpcStatus(): GrpcStatus {
+    return GRPC_STATUS[this.code];
+  }
+
+  /** Anything thrown while handling a message becomes a StreamError; unknown errors are internal. */
+  static from(error: unknown): StreamError {
+    if (error instanceof StreamError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new StreamError("internal_error", message, { cause: error });
+  }
+}

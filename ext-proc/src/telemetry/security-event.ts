@@ -1,0 +1,71 @@
+/** The structured security event: one JSON line per decision that matched something or denied. */
+import type { Phase, RuleMatch, TruncationReason, Verdict } from "../engine/types.js";
+
+export interface DecisionContext {
+  readonly decisionId: string;
+  readonly requestId: string | undefined;
+  readonly workload: string;
+  readonly namespace: string;
+  readonly authority: string | undefined;
+  readonly method: string | undefined;
+  readonly path: string | undefined;
+  readonly policyHash: string;
+}
+
+export interface SecurityEvent {
+  readonly event: "security";
+  readonly decision_id: string;
+  readonly request_id: string | undefined;
+  readonly workload: string;
+  readonly namespace: string;
+  readonly authority: string | undefined;
+  readonly method: string | undefined;
+  readonly path: string | undefined;
+  readonly phase: Phase;
+  readonly action: Verdict["action"];
+  readonly enforced: boolean;
+  readonly status: number | undefined;
+  readonly score: number;
+  readonly rules: readonly { id: string; category: string; target: string; matched: string; score: number }[];
+  readonly truncated: readonly TruncationReason[];
+  readonly policy_hash: string;
+}
+
+/** Longest path kept in an event: paths carry attacker-chosen data and must not bloat log lines. */
+const MAX_PATH_CHARS = 512;
+
+export function securityEvent(
+  context: DecisionContext,
+  phase: Phase,
+  verdict: Verdict,
+  enforced: boolean,
+): SecurityEvent {
+  return {
+    event: "security",
+    decision_id: context.decisionId,
+    request_id: context.requestId,
+    workload: context.workload,
+    namespace: context.namespace,
+    authority: context.authority,
+    method: context.method,
+    path: context.path === undefined ? undefined : context.path.slice(0, MAX_PATH_CHARS),
+    phase,
+    action: verdict.action,
+    enforced,
+    status: verdict.action === "deny" ? verdict.status : undefined,
+    score: verdict.score,
+    rules: verdict.matches.map(eventRule),
+    truncated: verdict.truncated,
+    policy_hash: context.policyHash,
+  };
+}
+
+function eventRule(match: RuleMatch): SecurityEvent["rules"][number] {
+  return {
+    id: match.ruleId,
+    category: match.category,
+    target: match.target,
+    matched: match.matched,
+    score: match.score,
+  };
+}

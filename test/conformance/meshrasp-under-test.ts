@@ -1,0 +1,100 @@
+/**
+ * Starts meshrasp in-process with its default policy, on ephemeral ports, once per test file, and gives the tests a
+ * fake Envoy connected to it plus its admin endpoint.
+ */
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { Writable } from "node:stream";
+import { credentials } from "@grpc/grpc-js";
+import { startMeshrasp } from "../../ext-proc/src/cli/serve.js";
+import {
+  HealthCheckResponse_ServingStatus,
+  HealthClient,
+} from "../../protos/generated/grpc/health/v1/health.js";
+import { AdminClient } from "./admin-metrics.js";
+import { FakeEnvoy } from "./fake-envoy.js";
+
+export interface MeshraspUnderTest {
+  readonly envoy: FakeEnvoy;
+  readonly admin: AdminClient;
+  /** Every JSON log line the server wrote so far, parsed. */
+  logLines(): readonly Record<string, unknown>[];
+  /** `grpc.health.v1.Health/Check` for the whole server (empty service name). */
+  health(): Promise<HealthCheckResponse_ServingStatus>;
+}
+
+interface Running extends MeshraspUnderTest {
+  stop(): Promise<void>;
+}
+
+/** Keeps the server's log in memory: the suite's output stays readable and tests can count lines. */
+class LogCapture extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  private partial = "";
+
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    const text = this.partial + chunk.toString();
+    const complete = text.split("\n");
+    this.partial = complete.pop() ?? "";
+    for (const line of complete) if (line.trim() !== "") this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    done();
+  }
+}
+
+async function start(): Promise<Running> {
+  const log = new LogCapture();
+  const app = await startMeshrasp({
+    grpc: "127.0.0.1:0",
+    admin: "127.0.0.1:0",
+    drainMs: 200,
+    logLevel: "info",
+    logDestination: log,
+    processMetrics: false,
+  });
+  const address = `127.0.0.1:${app.grpcPort}`;
+  const envoy = new FakeEnvoy(address);
+  const healthClient = new HealthClient(address, credentials.createInsecure());
+  return {
+    envoy,
+    admin: new AdminClient(app.adminPort),
+    logLines: () => log.lines,
+    health: () =>
+      new Promise((resolve, reject) => {
+        healthClient.check({ service: "" }, (error, response) => (error === null ? resolve(response.status) : reject(error)));
+      }),
+    async stop() {
+      envoy.close();
+      healthClient.close();
+      await app.shutdown();
+    },
+  };
+}
+
+/** Registers the hooks that start and stop the server for the calling test file. */
+export function useMeshrasp(): MeshraspUnderTest {
+  let running: Running | undefined;
+  const current = (): Running => {
+    if (running === undefined) throw new Error("meshrasp is not running (beforeAll failed?)");
+    return running;
+  };
+  beforeAll(async () => {
+    running = await start();
+  });
+  afterEach(() => {
+    running?.envoy.cancelAll();
+  });
+  afterAll(async () => {
+    await running?.stop();
+  });
+  return {
+    get envoy() {
+      return current().envoy;
+    },
+    get admin() {
+      return current().admin;
+    },
+    logLines: () => current().logLines(),
+    health: () => current().health(),
+  };
+}
+
+export { HealthCheckResponse_ServingStatus as ServingStatus };
