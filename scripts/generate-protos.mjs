@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // Regenerates protos/generated/ from Envoy's v3 API as shipped by @grpc/grpc-js-xds, with the
 // files in protos/src/ laid over it (our own, newer descriptions of the ext_proc wire contract).
-// The tool chain comes from npm only: @bufbuild/buf compiles, ts-proto writes TypeScript.
-// Output is deterministic: running this twice gives the same bytes.
+// The tool chain comes from npm only: buf (run with npm exec) compiles, ts-proto writes TypeScript.
+// It also writes the descriptor set of Envoy's configuration API, against which the tests decode
+// every Envoy config we ship. Output is deterministic: running this twice gives the same bytes.
 import { rmSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { gzipSync } from "node:zlib";
 import { join, relative } from "node:path";
-import { buf, listFiles, root, stageProtoTree } from "./proto-tree.mjs";
+import { buildDescriptorSet, listFiles, root, runBuf, stageProtoTree } from "./proto-tree.mjs";
 
 const out = join(root, "protos/generated");
+/** Envoy's configuration API (with our newer ext_proc files), gzipped FileDescriptorSet. */
+const DESCRIPTORS = "envoy-descriptors.binpb.gz";
 
 // Entry points: everything they import is generated too, nothing else.
 const entries = ["envoy/service/ext_proc/v3/external_processor.proto", "grpc/health/v1/health.proto"];
@@ -39,10 +42,8 @@ try {
       "",
     ].join("\n"),
   );
-  execFileSync(buf, ["generate", ...entries.flatMap((e) => ["--path", join("tree", e)])], {
-    cwd: work,
-    stdio: "inherit",
-  });
+  runBuf(["generate", ...entries.flatMap((e) => ["--path", join("tree", e)])], work);
+  writeFileSync(join(out, DESCRIPTORS), gzipSync(buildDescriptorSet(["envoy", "xds", "udpa"]), { level: 9 }));
   console.log(`generated ${listFiles(out).length} files in ${relative(root, out)}/`);
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -22,6 +22,8 @@ async function expectRejected(code: ErrorCode, options: StreamOptions, drive: (s
   await drive(stream);
   const end = await stream.serverEnd();
   expect(end.code, `gRPC status (details: "${end.details}")`).toBe(GrpcCode.INVALID_ARGUMENT);
+  // Envoy puts the status message into %RESPONSE_CODE_DETAILS% (ext_proc_error_gRPC_error_3{<message>}, §1.3).
+  expect(end.details, "the stable code in the status message").toContain(code);
   expect(stream.unreadAnswers(), "answers after the bad message").toEqual([]);
   expect(await meshrasp.admin.metricSettlesAt("meshrasp_stream_errors_total", before + 1, { code })).toBe(before + 1);
   expect(await meshrasp.admin.metricSettlesAt("meshrasp_open_streams", 0)).toBe(0);
@@ -79,6 +81,14 @@ describe("out-of-order messages", () => {
       expectContinue(await stream.exchange(postRequest("/upload", "text/plain", 4)), "requestHeaders");
       expectContinue(await stream.exchange(requestBody("data", true)), "requestBody");
       stream.send(requestBody("more", true));
+    });
+  });
+
+  it("a second response_headers", async () => {
+    await expectRejected("out_of_order", {}, async (stream) => {
+      expectContinue(await stream.exchange(getRequest("/products")), "requestHeaders");
+      expectContinue(await stream.exchange(okResponseHeaders()), "responseHeaders");
+      stream.send(okResponseHeaders());
     });
   });
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { expectAnswer, expectContinue, expectDeny } from "./answer-checks.js";
 import {
   getRequest,
+  requestHeaders,
   newRequestId,
   okResponseHeaders,
   postRequest,
@@ -95,6 +96,35 @@ describe("request with trailers, trailer mode SKIP (§1.1, §9 scenario 7)", () 
     expectContinue(await stream.exchange(postRequest("/api/comments", JSON_TYPE, body.length, requestId)), "requestHeaders");
     expectDeny(await stream.exchange(requestBody(body, false)), { requestId });
     stream.closeLikeEnvoy();
+  });
+});
+
+describe("the response starts while the request body is still expected (§1.4)", () => {
+  it("answers the 413 local reply's response_headers after a BUFFERED body Envoy refused (§2.3, §9 scenario 6)", async () => {
+    const errorsBefore = await meshrasp.admin.streamErrors();
+    const stream = meshrasp.envoy.open({ requestBodyMode: BodyMode.BUFFERED });
+    expectContinue(await stream.exchange(postRequest("/api/import", JSON_TYPE, 5 * 1024 * 1024)), "requestHeaders");
+    const payloadTooLarge = responseHeaders(413, [["content-type", "text/plain"], ["content-length", "17"]], false);
+    expectContinue(await stream.exchange(payloadTooLarge), "responseHeaders");
+    stream.closeLikeEnvoy();
+    expect(await meshrasp.admin.metricSettlesAt("meshrasp_open_streams", 0)).toBe(0);
+    expect(await meshrasp.admin.streamErrors()).toBe(errorsBefore);
+  });
+
+  it("answers a 101 for a WebSocket upgrade whose headers said end_of_stream: false and no body came (§1.1)", async () => {
+    const errorsBefore = await meshrasp.admin.streamErrors();
+    const stream = meshrasp.envoy.open({ requestBodyMode: BodyMode.STREAMED });
+    const upgrade = requestHeaders({
+      method: "GET",
+      path: "/live/orders",
+      endOfStream: false,
+      headers: [["connection", "Upgrade"], ["upgrade", "websocket"], ["sec-websocket-version", "13"], ["sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="]],
+    });
+    expectContinue(await stream.exchange(upgrade), "requestHeaders");
+    expectContinue(await stream.exchange(responseHeaders(101, [["upgrade", "websocket"], ["connection", "Upgrade"]], false)), "responseHeaders");
+    stream.closeLikeEnvoy();
+    expect(await meshrasp.admin.metricSettlesAt("meshrasp_open_streams", 0)).toBe(0);
+    expect(await meshrasp.admin.streamErrors()).toBe(errorsBefore);
   });
 });
 

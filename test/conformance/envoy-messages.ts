@@ -29,8 +29,8 @@ export function newRequestId(): string {
 
 export interface RequestHeadSpec {
   readonly method: string;
-  /** The raw request target, query string included, exactly as the client sent it. */
-  readonly path: string;
+  /** The raw request target, query string included, exactly as the client sent it (a Buffer keeps non-UTF-8 bytes). */
+  readonly path: string | Buffer;
   readonly authority?: string;
   readonly scheme?: string;
   /** Client headers, after the pseudo-headers and before the ones Envoy's connection manager adds. */

@@ -21,7 +21,15 @@ export interface StreamOptions {
   readonly sendBodyWithoutWaitingForHeaderResponse?: boolean;
   /** Every message carries `observability_mode: true` and no `protocol_config` (§1.1, §2.10). */
   readonly observability?: boolean;
+  /** Configured `request_attributes` values, sent once, on the first request-path message (§1.1). */
+  readonly requestAttributes?: Readonly<Record<string, unknown>>;
+  /** Configured `response_attributes` values, sent once, on the first response-path message. */
+  readonly responseAttributes?: Readonly<Record<string, unknown>>;
+  /** Dynamic metadata forwarded in `metadata_context.filter_metadata`, on every message. */
+  readonly forwardedMetadata?: Readonly<Record<string, Record<string, unknown>>>;
 }
+
+const ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
 
 /** The gRPC status that ended a stream, and whether it was the server that ended it. */
 export interface StreamEnd {
@@ -70,6 +78,7 @@ export class EnvoyStream {
   readonly answers: ProcessingResponse[] = [];
   private readCursor = 0;
   private firstMessage = true;
+  private readonly attributesSent = { request: false, response: false };
   private cancelledByUs = false;
   private end: StreamEnd | undefined;
   private readonly wakeups = new Set<() => void>();
@@ -104,8 +113,8 @@ export class EnvoyStream {
     const observability = this.options.observability ?? false;
     const request: ProcessingRequest = {
       request: message,
-      metadataContext: { filterMetadata: {}, typedFilterMetadata: {} },
-      attributes: {},
+      metadataContext: { filterMetadata: { ...this.options.forwardedMetadata }, typedFilterMetadata: {} },
+      attributes: this.attributesFor(message),
       observabilityMode: observability,
       protocolConfig:
         this.firstMessage && !observability
@@ -118,6 +127,15 @@ export class EnvoyStream {
     };
     this.firstMessage = false;
     return request;
+  }
+
+  private attributesFor(message: EnvoyMessage | undefined): ProcessingRequest["attributes"] {
+    if (message === undefined) return {};
+    const direction = message.$case.startsWith("request") ? "request" : "response";
+    const configured = direction === "request" ? this.options.requestAttributes : this.options.responseAttributes;
+    if (configured === undefined || this.attributesSent[direction]) return {};
+    this.attributesSent[direction] = true;
+    return { [ATTRIBUTES_KEY]: { ...configured } };
   }
 
   /** Sends bytes as they are: for messages no real Envoy would produce. */

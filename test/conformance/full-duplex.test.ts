@@ -60,6 +60,40 @@ describe("FULL_DUPLEX_STREAMED request body", () => {
     stream.closeLikeEnvoy();
   });
 
+  it("forwards a large body in chunks of at most 64 KiB (§2.6)", async () => {
+    const large = Buffer.alloc(300 * 1024, 0x7a);
+    const stream = meshrasp.envoy.open(duplexRequest);
+    stream.send(postRequest("/upload", "application/octet-stream", large.length));
+    for (let offset = 0; offset < large.length; offset += 30 * 1024) {
+      stream.send(requestBody(large.subarray(offset, offset + 30 * 1024), offset + 30 * 1024 >= large.length));
+    }
+    expectContinue(await stream.nextAnswer(), "requestHeaders");
+    const chunks = (await readDuplexAnswers(stream, endsBody("requestBody"))).map((answer) => expectStreamedChunk(answer, "requestBody"));
+    expect(Math.max(...chunks.map((chunk) => chunk.body.length)), "largest streamed chunk").toBeLessThanOrEqual(64 * 1024);
+    expect(Buffer.concat(chunks.map((chunk) => chunk.body)).equals(large)).toBe(true);
+    stream.closeLikeEnvoy();
+  });
+
+  it("forwards an empty last chunk's end_of_stream (§1.1 empty bodies with end_of_stream occur)", async () => {
+    const stream = meshrasp.envoy.open(duplexRequest);
+    stream.send(postRequest("/upload", "application/octet-stream", 0));
+    stream.send(requestBody("", true));
+    expectContinue(await stream.nextAnswer(), "requestHeaders");
+    const chunks = (await readDuplexAnswers(stream, endsBody("requestBody"))).map((answer) => expectStreamedChunk(answer, "requestBody"));
+    expect(Buffer.concat(chunks.map((chunk) => chunk.body))).toEqual(Buffer.alloc(0));
+    expect(chunks.at(-1)?.endOfStream).toBe(true);
+    stream.closeLikeEnvoy();
+  });
+
+  it("answers only the headers of a body-less request (end_of_stream on the headers)", async () => {
+    const stream = meshrasp.envoy.open(duplexRequest);
+    stream.send(getRequest("/orders"));
+    expectContinue(await stream.nextAnswer(), "requestHeaders");
+    expect(await stream.unreadAnswersAfter(150)).toEqual([]);
+    expectContinue(await stream.exchange(okResponseHeaders()), "responseHeaders");
+    stream.closeLikeEnvoy();
+  });
+
   it("with trailers: forwards the bytes without end_of_stream, then answers the trailers last", async () => {
     const stream = meshrasp.envoy.open(duplexRequest);
     stream.send(postRequest("/upload", "application/octet-stream", BINARY.length));
@@ -88,6 +122,21 @@ describe("FULL_DUPLEX_STREAMED request body", () => {
     answers.forEach((answer) => expectStreamedChunk(answer, "requestBody"));
     expect(await stream.unreadAnswersAfter(150)).toEqual([]);
     stream.closeLikeEnvoy();
+  });
+});
+
+describe("FULL_DUPLEX_STREAMED deny on the headers", () => {
+  it("answers only the deny although the whole body was already sent, and counts no stream error", async () => {
+    const requestId = newRequestId();
+    const errorsBefore = await meshrasp.admin.streamErrors();
+    const stream = meshrasp.envoy.open(duplexRequest);
+    stream.send(postRequest("/ping?host=127.0.0.1%3B%20cat%20%2Fetc%2Fpasswd", "application/octet-stream", BINARY.length, requestId));
+    BINARY_CHUNKS.forEach((chunk, index) => stream.send(requestBody(chunk, index === BINARY_CHUNKS.length - 1)));
+    expectDeny(await stream.nextAnswer(), { requestId });
+    expect(await stream.unreadAnswersAfter(150)).toEqual([]);
+    stream.closeLikeEnvoy();
+    expect(await meshrasp.admin.metricSettlesAt("meshrasp_open_streams", 0)).toBe(0);
+    expect(await meshrasp.admin.streamErrors()).toBe(errorsBefore);
   });
 });
 

@@ -45,6 +45,28 @@ describe("headers-only GET", () => {
     stream.closeLikeEnvoy();
   });
 
+  it("takes a non-UTF-8 :path as bytes (§1.1)", async () => {
+    const stream = meshrasp.envoy.open();
+    const path = Buffer.concat([Buffer.from("/menu/caf"), Buffer.from([0xe9]), Buffer.from("?lang=fr")]);
+    const request = requestHeaders({ method: "GET", path, endOfStream: true });
+    expectContinue(await stream.exchange(request), "requestHeaders");
+    stream.closeLikeEnvoy();
+  });
+
+  it("answers every message well within Envoy's default 200 ms message_timeout (§1.3, §4)", async () => {
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      const stream = meshrasp.envoy.open();
+      for (const message of [getRequest(`/products/${i}`), okResponseHeaders()]) {
+        const sentAt = performance.now();
+        await stream.exchange(message);
+        latencies.push(performance.now() - sentAt);
+      }
+      stream.closeLikeEnvoy();
+    }
+    expect(Math.max(...latencies), "slowest answer, ms").toBeLessThan(200);
+  });
+
   it("answers a HEAD with a 304 response the same way", async () => {
     const stream = meshrasp.envoy.open();
     const head = requestHeaders({ method: "HEAD", path: "/static/app.css", endOfStream: true, headers: [["if-none-match", '"abc"']] });
@@ -83,7 +105,31 @@ describe("deny on request headers", () => {
     expect(ids.size).toBe(3);
   });
 
-  it("sets grpc_status PERMISSION_DENIED for a gRPC request (§3.6)", async () => {
+  it("inspects every entry of a repeated header, not only the first (§1.1 repeated headers)", async () => {
+    const requestId = newRequestId();
+    const stream = meshrasp.envoy.open();
+    const headers: HeaderInput = [["x-forwarded-for", "10.0.0.1"], ["x-forwarded-for", "10.0.0.2"], ["user-agent", "curl/8.5.0"], ["user-agent", "() { :; }; /bin/cat /etc/passwd"]];
+    expectDeny(await stream.exchange(getRequest("/", requestId, headers)), { requestId });
+    stream.closeLikeEnvoy();
+  });
+
+  it("is unaffected by request attributes and forwarded dynamic metadata (§1.1)", async () => {
+    const options = {
+      requestAttributes: { "request.path": "/search", "source.address": "10.1.2.3:41000", "connection.mtls": true, "request.id": "r1" },
+      responseAttributes: { "response.code": 200 },
+      forwardedMetadata: { "envoy.filters.http.jwt_authn": { payload: { sub: "alice", scope: "read write" } } },
+    };
+    const allowed = meshrasp.envoy.open(options);
+    expectContinue(await allowed.exchange(getRequest("/search?q=running+shoes")), "requestHeaders");
+    expectContinue(await allowed.exchange(okResponseHeaders()), "responseHeaders");
+    allowed.closeLikeEnvoy();
+    const requestId = newRequestId();
+    const denied = meshrasp.envoy.open(options);
+    expectDeny(await denied.exchange(getRequest("/search?q=1'%20OR%20'1'%3D'1", requestId)), { requestId });
+    denied.closeLikeEnvoy();
+  });
+
+  it.each(["application/grpc", "application/grpc+proto", "application/grpc-web+proto"])("sets grpc_status PERMISSION_DENIED for a gRPC request, content-type %s (§3.6)", async (contentType) => {
     const requestId = newRequestId();
     const stream = meshrasp.envoy.open();
     const grpcCall = requestHeaders({
@@ -93,7 +139,7 @@ describe("deny on request headers", () => {
       requestId,
       endOfStream: false,
       headers: [
-        ["content-type", "application/grpc+proto"],
+        ["content-type", contentType],
         ["te", "trailers"],
         ["user-agent", '() { :; }; /bin/bash -c "cat /etc/passwd"'],
       ],

@@ -22,7 +22,10 @@ export interface MeshraspUnderTest {
   health(): Promise<HealthCheckResponse_ServingStatus>;
 }
 
-interface Running extends MeshraspUnderTest {
+export interface RunningMeshrasp extends MeshraspUnderTest {
+  /** `Meshrasp.shutdown()`: stops accepting, drains, closes. The fake Envoy stays connected. */
+  shutdown(): Promise<void>;
+  /** Shuts the server down and closes the clients. */
   stop(): Promise<void>;
 }
 
@@ -40,12 +43,13 @@ class LogCapture extends Writable {
   }
 }
 
-async function start(): Promise<Running> {
+/** Starts one server; `useMeshrasp` is the usual way, this is for tests that stop it themselves. */
+export async function startMeshraspUnderTest(drainMs = 200): Promise<RunningMeshrasp> {
   const log = new LogCapture();
   const app = await startMeshrasp({
     grpc: "127.0.0.1:0",
     admin: "127.0.0.1:0",
-    drainMs: 200,
+    drainMs,
     logLevel: "info",
     logDestination: log,
     processMetrics: false,
@@ -61,6 +65,7 @@ async function start(): Promise<Running> {
       new Promise((resolve, reject) => {
         healthClient.check({ service: "" }, (error, response) => (error === null ? resolve(response.status) : reject(error)));
       }),
+    shutdown: () => app.shutdown(),
     async stop() {
       envoy.close();
       healthClient.close();
@@ -71,13 +76,13 @@ async function start(): Promise<Running> {
 
 /** Registers the hooks that start and stop the server for the calling test file. */
 export function useMeshrasp(): MeshraspUnderTest {
-  let running: Running | undefined;
-  const current = (): Running => {
+  let running: RunningMeshrasp | undefined;
+  const current = (): RunningMeshrasp => {
     if (running === undefined) throw new Error("meshrasp is not running (beforeAll failed?)");
     return running;
   };
   beforeAll(async () => {
-    running = await start();
+    running = await startMeshraspUnderTest();
   });
   afterEach(() => {
     running?.envoy.cancelAll();

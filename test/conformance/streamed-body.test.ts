@@ -3,21 +3,33 @@
  * exception, §2.4, §2.9, §1.4 interleaving with response_headers, §9 scenario 8).
  */
 import { describe, expect, it } from "vitest";
+import type { ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { expectAnswer, expectContinue, expectDeny } from "./answer-checks.js";
 import {
+  getRequest,
   newRequestId,
   okResponseHeaders,
   postRequest,
   requestBody,
   requestTrailers,
+  responseBody,
 } from "./envoy-messages.js";
-import { BodyMode } from "./fake-envoy.js";
+import { BodyMode, type EnvoyStream } from "./fake-envoy.js";
 import { useMeshrasp } from "./meshrasp-under-test.js";
 
 const meshrasp = useMeshrasp();
 const FORM_TYPE = "application/x-www-form-urlencoded";
 const CHUNKS = ["username=alice", "&email=alice%40example.com", "&city=Lyon", "&zip=69001", "&remember=on"] as const;
 const CONTENT_LENGTH = CHUNKS.join("").length;
+
+/** Reads body answers until a deny or until every one of `chunkCount` chunks was answered. */
+async function readUntilDeny(stream: EnvoyStream, chunkCount: number): Promise<ProcessingResponse[]> {
+  const answers: ProcessingResponse[] = [];
+  while (answers.length < chunkCount && answers.at(-1)?.response?.$case !== "immediateResponse") {
+    answers.push(await stream.nextAnswer());
+  }
+  return answers;
+}
 
 describe("STREAMED request body", () => {
   it("answers five chunks pipelined before any answer with exactly five body answers, then the response headers", async () => {
@@ -79,13 +91,78 @@ describe("STREAMED request body", () => {
     const stream = meshrasp.envoy.open({ requestBodyMode: BodyMode.STREAMED });
     expectContinue(await stream.exchange(postRequest("/comments", FORM_TYPE, chunks.join("").length, requestId)), "requestHeaders");
     chunks.forEach((chunk, index) => stream.send(requestBody(chunk, index === chunks.length - 1)));
-    const answers: ReturnType<typeof stream.unreadAnswers> = [];
-    while (answers.length < chunks.length && answers.at(-1)?.response?.$case !== "immediateResponse") {
-      answers.push(await stream.nextAnswer());
-    }
+    const answers = await readUntilDeny(stream, chunks.length);
     answers.slice(0, -1).forEach((answer) => expectContinue(answer, "requestBody"));
     expectDeny(answers.at(-1), { requestId });
     expect(await stream.unreadAnswersAfter(150)).toEqual([]);
+    stream.closeLikeEnvoy();
+  });
+});
+
+describe("STREAMED deny while more messages are already in flight", () => {
+  it("answers nothing after the deny, although chunks and response_headers were already in flight (§1.4)", async () => {
+    const requestId = newRequestId();
+    const chunks = ["comment=%3Cscript%3Ealert%281%29%3C%2Fscript%3E", "&more=1", "&end=1"];
+    const errorsBefore = await meshrasp.admin.streamErrors();
+    const stream = meshrasp.envoy.open({ requestBodyMode: BodyMode.STREAMED });
+    expectContinue(await stream.exchange(postRequest("/comments", FORM_TYPE, chunks.join("").length, requestId)), "requestHeaders");
+    chunks.forEach((chunk, index) => stream.send(requestBody(chunk, index === chunks.length - 1)));
+    stream.send(okResponseHeaders());
+    const answers = await readUntilDeny(stream, chunks.length);
+    answers.slice(0, -1).forEach((answer) => expectContinue(answer, "requestBody"));
+    expectDeny(answers.at(-1), { requestId });
+    expect(await stream.unreadAnswersAfter(150)).toEqual([]);
+    stream.closeLikeEnvoy();
+    expect(await meshrasp.admin.metricSettlesAt("meshrasp_open_streams", 0)).toBe(0);
+    expect(await meshrasp.admin.streamErrors()).toBe(errorsBefore);
+  });
+
+  it("answers only the deny when the headers are the attack and chunks came without waiting (§2.9)", async () => {
+    const requestId = newRequestId();
+    const errorsBefore = await meshrasp.admin.streamErrors();
+    const stream = meshrasp.envoy.open({ requestBodyMode: BodyMode.STREAMED, sendBodyWithoutWaitingForHeaderResponse: true });
+    stream.send(postRequest("/download?file=../../../../etc/passwd", FORM_TYPE, CONTENT_LENGTH, requestId));
+    CHUNKS.forEach((chunk, index) => stream.send(requestBody(chunk, index === CHUNKS.length - 1)));
+    expectDeny(await stream.nextAnswer(), { requestId });
+    expect(await stream.unreadAnswersAfter(150)).toEqual([]);
+    stream.closeLikeEnvoy();
+    expect(await meshrasp.admin.metricSettlesAt("meshrasp_open_streams", 0)).toBe(0);
+    expect(await meshrasp.admin.streamErrors()).toBe(errorsBefore);
+  });
+
+  it("denies a JSON attack split across chunk boundaries (the body is one JSON document, §2.4 arbitrary boundaries)", async () => {
+    const requestId = newRequestId();
+    const chunks = ['{"user":"alice","comment":"<scr', 'ipt>alert(1)</scr', 'ipt>"}'];
+    const stream = meshrasp.envoy.open({ requestBodyMode: BodyMode.STREAMED });
+    expectContinue(await stream.exchange(postRequest("/comments", "application/json", chunks.join("").length, requestId)), "requestHeaders");
+    chunks.forEach((chunk, index) => stream.send(requestBody(chunk, index === chunks.length - 1)));
+    const answers = await readUntilDeny(stream, chunks.length);
+    expectDeny(answers.at(-1), { requestId });
+    stream.closeLikeEnvoy();
+  });
+});
+
+describe("STREAMED volume and direction", () => {
+  it("answers 200 one-byte chunks pipelined at once, one each, in order", async () => {
+    const body = "a".repeat(200);
+    const stream = meshrasp.envoy.open({ requestBodyMode: BodyMode.STREAMED });
+    expectContinue(await stream.exchange(postRequest("/upload", "text/plain", body.length)), "requestHeaders");
+    for (let i = 0; i < body.length; i += 1) stream.send(requestBody(body.slice(i, i + 1), i === body.length - 1));
+    stream.send(okResponseHeaders());
+    const cases = (await stream.nextAnswers(body.length + 1)).map((answer) => answer.response?.$case);
+    expect(cases).toEqual([...Array.from({ length: body.length }, () => "requestBody"), "responseHeaders"]);
+    expect(await stream.unreadAnswersAfter(100)).toEqual([]);
+    stream.closeLikeEnvoy();
+  });
+
+  it("pipelines response chunks the same way (response_body_mode STREAMED)", async () => {
+    const page = ["<html>", "<body>", "<p>Order 17 shipped</p>", "</body></html>"];
+    const stream = meshrasp.envoy.open({ responseBodyMode: BodyMode.STREAMED });
+    expectContinue(await stream.exchange(getRequest("/orders/17")), "requestHeaders");
+    expectContinue(await stream.exchange(okResponseHeaders()), "responseHeaders");
+    page.forEach((chunk, index) => stream.send(responseBody(chunk, index === page.length - 1)));
+    for (const answer of await stream.nextAnswers(page.length)) expectContinue(answer, "responseBody");
+    expect(await stream.unreadAnswersAfter(100)).toEqual([]);
     stream.closeLikeEnvoy();
   });
 });

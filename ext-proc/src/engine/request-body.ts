@@ -6,6 +6,12 @@ import type { ValueSink } from "./parsers/value-sink.js";
 import { extractXmlText } from "./parsers/xml-text.js";
 import type { TruncationReason } from "./types.js";
 
+// Content types whose bodies are text an application may parse as parameters; anything else
+// (images, fonts, protobuf, octet streams) only gets raw-body rules.
+const TEXTUAL_TYPE = /^(?:text\/|application\/(?:x-www-form|javascript|ecmascript|graphql|csp-report|x-amz)|[^;]*(?:json|xml|form))/;
+// Printable name=value pairs from the start; binary or prose bodies are not sniffed as forms.
+const FORM_LIKE = /^[\w.%+*\-[\]$]{1,256}=[\x20-\x7e]*$/;
+
 export type BodyKind = "form" | "json" | "multipart" | "xml" | "unknown";
 
 /**
@@ -19,10 +25,11 @@ export function bodyKind(contentType: string, body: string): BodyKind {
   if (type.includes("json")) return "json";
   if (type.includes("x-www-form-urlencoded")) return "form";
   if (type.includes("xml")) return "xml";
+  if (type !== "" && !TEXTUAL_TYPE.test(type)) return "unknown";
   const first = /\S/.exec(body.slice(0, 64))?.[0];
   if (first === "{" || first === "[") return "json";
   if (first === "<") return "xml";
-  if (body.includes("=")) return "form";
+  if (FORM_LIKE.test(body.slice(0, 1024))) return "form";
   return "unknown";
 }
 

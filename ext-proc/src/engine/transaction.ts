@@ -155,7 +155,9 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
     const value = node.transform ? node.transform(input, this) : input;
     if (value.length === 0) return;
     if (node.plans.length > 0) {
-      const bytes = Buffer.from(value, "latin1");
+      // Each byte of the byte string becomes one code point (U+0000-U+00FF) in valid UTF-8, so RE2
+      // (always in UTF-8 mode) sees every byte, including ones that are not valid UTF-8 on the wire.
+      const bytes = Buffer.from(value, "utf8");
       for (const plan of node.plans) {
         const batch = plan.byName.size > 0 && plan.byName.has(lookup) ? plan.byName.get(lookup) : plan.other;
         if (!batch) continue;
@@ -177,7 +179,7 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
     this.fired.add(rule.index);
     const definition = rule.definition;
     const found = definition.negate ? bytes : rule.regex.exec(bytes)?.[0];
-    const matched = found ? found.toString("utf8").slice(0, MATCHED_TEXT_LENGTH) : "";
+    const matched = found ? Buffer.from(found.toString("utf8"), "latin1").toString("utf8").slice(0, MATCHED_TEXT_LENGTH) : "";
     const label = TARGET_LABELS[source];
     this.matches.push({
       ruleId: definition.id,

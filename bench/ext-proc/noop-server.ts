@@ -1,0 +1,48 @@
+/**
+ * The baseline for `npm run bench:ext-proc`: an ext_proc server on exactly meshrasp's stack
+ * (grpc-js, the same generated codecs, the same server options) that answers every message with
+ * an empty continue and inspects nothing. Usage: node noop-server.js HOST:PORT
+ */
+import { Server, ServerCredentials, type ServerDuplexStream } from "@grpc/grpc-js";
+import {
+  ExternalProcessorService,
+  type ProcessingRequest,
+  type ProcessingResponse,
+} from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+
+function answer(message: ProcessingRequest): ProcessingResponse | undefined {
+  const empty = { response: undefined };
+  switch (message.request?.$case) {
+    case "requestHeaders":
+      return { response: { $case: "requestHeaders", value: empty }, requestDrain: false };
+    case "responseHeaders":
+      return { response: { $case: "responseHeaders", value: empty }, requestDrain: false };
+    case "requestBody":
+      return { response: { $case: "requestBody", value: empty }, requestDrain: false };
+    case "responseBody":
+      return { response: { $case: "responseBody", value: empty }, requestDrain: false };
+    default:
+      return undefined;
+  }
+}
+
+const address = process.argv[2] ?? "127.0.0.1:50061";
+const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
+server.addService(ExternalProcessorService, {
+  process: (call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
+    call.on("data", (message: ProcessingRequest) => {
+      const reply = answer(message);
+      if (reply) call.write(reply);
+    });
+    call.on("end", () => call.end());
+    call.on("error", () => undefined);
+  },
+});
+server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => {
+  if (error) {
+    process.stderr.write(`noop-server: ${error.message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`${JSON.stringify({ event: "listening", grpc: `${address.split(":")[0]}:${port}` })}\n`);
+});
+process.on("SIGTERM", () => server.tryShutdown(() => process.exit(0)));
