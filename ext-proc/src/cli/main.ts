@@ -77,7 +77,7 @@ function validate(files: string[]): number {
   let failed = false;
   for (const file of files) {
     try {
-      const policy = compilePolicy(readPolicyFile(file), file);
+      const policy = compilePolicy(readPolicyFile(file));
       process.stdout.write(`${file}: ok ${policy.name} ${policy.version} sha256:${policy.hash}\n`);
     } catch (error) {
       if (!(error instanceof PolicyError)) throw error;

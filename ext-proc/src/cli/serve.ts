@@ -136,8 +136,8 @@ export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
     registry: metrics.registry,
     ready: () => health.isServing(),
     policy: () => {
-      const { name, version, hash, mode } = store.current();
-      return { file: policyFile, active: { name, version, hash, mode }, rejected: store.rejected() ?? null };
+      const { name, version, hash } = store.current();
+      return { file: policyFile, active: { name, version, hash }, rejected: store.rejected() ?? null };
     },
   });
   admin.listen(adminAddress.port, adminAddress.host);

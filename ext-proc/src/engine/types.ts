@@ -73,6 +73,8 @@ export interface Verdict {
   readonly matches: readonly RuleMatch[];
   /** Every reason something was left uninspected, so far. Empty when everything was inspected. */
   readonly truncated: readonly TruncationReason[];
+  /** The verdict would be `deny` if monitored rules were enforced. */
+  readonly wouldDeny?: boolean | undefined;
 }
 
 /**
@@ -99,7 +101,27 @@ export interface Transaction {
   inspectResponseBody(chunk: Buffer, info: BodyChunkInfo, budget: Budget): Verdict;
 }
 
+/**
+ * Selects rule matches: by rule id or tag (`tag:NAME`), optionally only on some targets (a target
+ * name such as `args:password`, or a prefix ending in `:` such as `headers:`).
+ */
+export interface MatchFilter {
+  readonly rules: readonly string[];
+  readonly targets?: readonly string[] | undefined;
+}
+
+/** Per-request adjustments decided by the policy before inspection starts. */
+export interface TransactionOptions {
+  /** Matches dropped entirely: they add no score and are not reported. */
+  readonly exclusions?: readonly MatchFilter[] | undefined;
+  /**
+   * Matches reported and scored separately but never enforced: if they alone would take the
+   * verdict to `deny`, the verdict is `log` with `wouldDeny` set instead.
+   */
+  readonly monitored?: readonly MatchFilter[] | undefined;
+}
+
 /** A compiled policy's inspection logic. Immutable and shared by all transactions. */
 export interface Engine {
-  newTransaction(): Transaction;
+  newTransaction(options?: TransactionOptions): Transaction;
 }

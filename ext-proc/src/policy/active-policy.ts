@@ -1,18 +1,35 @@
 /** The compiled, immutable form of a policy that the server consults for each stream. */
-import type { Engine } from "../engine/types.js";
+import type { Engine, MatchFilter } from "../engine/types.js";
 import type { LimitAction, PolicyMode } from "./policy-document.js";
+import type { RequestIdentity } from "./request-conditions.js";
 
-export interface ActivePolicy {
-  readonly name: string;
-  readonly version: string;
-  /** sha256 of the canonical form of the policy and the rules it enforces, hex. */
-  readonly hash: string;
+/** The policy as it applies to one request: the spec's settings or a scope's. */
+export interface ScopedPolicy {
+  /** `spec` for the policy's own settings, otherwise the scope's name. */
+  readonly scope: string;
   readonly mode: PolicyMode;
   readonly engine: Engine;
   /** Wall-clock budget for inspecting one phase of one request, in milliseconds. */
   readonly phaseBudgetMs: number;
   /** What Envoy is told when inspection fails or runs out of time. */
   readonly onError: LimitAction;
-  /** Largest body the policy inspects; the gRPC receive limit must be at least this. */
+  /** Extra headers on a deny. */
+  readonly denyHeaders: readonly (readonly [string, string])[];
+  /** Whether a request body of this content type is inspected at all. */
+  inspectsBody(contentType: string | undefined): boolean;
+  /** Matches ignored for this request (exclusions whose conditions hold). */
+  exclusions(request: RequestIdentity): readonly MatchFilter[];
+  /** Rules evaluated and logged but never enforced. */
+  readonly monitoredRules: readonly MatchFilter[];
+}
+
+export interface ActivePolicy {
+  readonly name: string;
+  readonly version: string;
+  /** sha256 of the canonical form of the policy and the rules it enforces, hex. */
+  readonly hash: string;
+  /** Largest body any scope inspects; the gRPC receive limit must be at least this. */
   readonly maxBodyBytes: number;
+  /** The first scope whose match fits the request, or the spec's own settings. */
+  resolve(request: RequestIdentity): ScopedPolicy;
 }

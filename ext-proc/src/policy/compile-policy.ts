@@ -1,35 +1,167 @@
-/** Policy document → ActivePolicy: rules gathered, engine compiled, content hash computed. */
+/**
+ * Parsed policy → ActivePolicy: rules gathered, one engine compiled per distinct set of engine
+ * settings (scopes that differ only in mode or deny response share one), semantic checks with the
+ * YAML position of every problem, and the content hash.
+ */
 import { createHash } from "node:crypto";
 import { compileEngine } from "../engine/compile-engine.js";
 import type { EngineSettings } from "../engine/engine-settings.js";
-import type { ActivePolicy } from "./active-policy.js";
+import type { RuleDefinition } from "../engine/rule-definition.js";
+import type { Engine, MatchFilter } from "../engine/types.js";
+import type { ActivePolicy, ScopedPolicy } from "./active-policy.js";
 import { canonicalJson } from "./canonical-json.js";
-import type { PolicyDocument } from "./policy-document.js";
-import { PolicyError } from "./policy-error.js";
+import { issueAt, type ParsedPolicy, type PolicySettings } from "./policy-document.js";
+import { PolicyError, type PolicyIssue } from "./policy-error.js";
+import { compileConditions, type RequestPredicate } from "./request-conditions.js";
 import { listBuiltinPacks, loadRulePacks, parseRuleDefinitions } from "./rule-packs.js";
 
 const TAG_PREFIX = "tag:";
+type Path = (string | number)[];
 
-export function engineSettings(document: PolicyDocument, source: string): EngineSettings {
-  const { spec } = document;
-  const disabled = spec.disabledRules;
+function engineSettings(settings: PolicySettings, rules: readonly RuleDefinition[]): EngineSettings {
+  // Exclusions without conditions or targets are plain rule removals, cheapest done at compile time.
+  const removed = [
+    ...settings.disabledRules,
+    ...settings.exclusions.filter((e) => e.when === undefined && e.targets === undefined).flatMap((e) => e.rules),
+  ];
   return {
-    paranoiaLevel: spec.paranoiaLevel,
-    inboundThreshold: spec.anomalyThresholds.inbound,
-    outboundThreshold: spec.anomalyThresholds.outbound,
-    denyStatus: spec.denyResponse.status,
+    paranoiaLevel: settings.paranoiaLevel,
+    inboundThreshold: settings.anomalyThresholds.inbound,
+    outboundThreshold: settings.anomalyThresholds.outbound,
+    denyStatus: settings.denyResponse.status,
     limits: {
-      maxBodyBytes: spec.limits.maxBodyBytes,
-      maxArguments: spec.limits.maxArguments,
-      maxJsonDepth: spec.limits.maxJsonDepth,
-      maxMultipartParts: spec.limits.maxMultipartParts,
-      maxDecodePasses: spec.limits.maxDecodePasses,
-      timeBudgetMs: spec.limits.phaseBudgetMs,
+      maxBodyBytes: settings.limits.maxBodyBytes,
+      maxArguments: settings.limits.maxArguments,
+      maxJsonDepth: settings.limits.maxJsonDepth,
+      maxMultipartParts: settings.limits.maxMultipartParts,
+      maxDecodePasses: settings.limits.maxDecodePasses,
+      timeBudgetMs: settings.limits.phaseBudgetMs,
     },
-    onLimit: spec.limits.onLimit,
-    rules: [...loadRulePacks([...(spec.rulePacks ?? listBuiltinPacks())]), ...parseRuleDefinitions(spec.rules, source)],
-    disabledRuleIds: disabled.filter((d) => !d.startsWith(TAG_PREFIX)),
-    disabledTags: disabled.filter((d) => d.startsWith(TAG_PREFIX)).map((d) => d.slice(TAG_PREFIX.length)),
+    onLimit: settings.limits.onLimit,
+    rules,
+    disabledRuleIds: [...new Set(removed.filter((d) => !d.startsWith(TAG_PREFIX)))],
+    disabledTags: [...new Set(removed.filter((d) => d.startsWith(TAG_PREFIX)).map((d) => d.slice(TAG_PREFIX.length)))],
+  };
+}
+
+/** `application/json; charset=utf-8` → `application/json`. */
+function mediaType(contentType: string): string {
+  const semicolon = contentType.indexOf(";");
+  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+}
+
+function bodyFilter(types: readonly string[] | undefined): (contentType: string | undefined) => boolean {
+  if (types === undefined) return () => true;
+  const exact = new Set(types.filter((t) => !t.endsWith("/*")));
+  const families = types.filter((t) => t.endsWith("/*")).map((t) => t.slice(0, -1));
+  // A body without a content type is inspected: leaving the header out must not be a bypass.
+  return (contentType) => {
+    if (contentType === undefined || contentType === "") return true;
+    const type = mediaType(contentType);
+    return exact.has(type) || families.some((family) => type.startsWith(family));
+  };
+}
+
+interface Compiler {
+  readonly parsed: ParsedPolicy;
+  readonly issues: PolicyIssue[];
+  readonly engines: Map<string, Engine>;
+  readonly customRules: readonly RuleDefinition[];
+  readonly usedRules: Map<string, RuleDefinition>;
+}
+
+function rulesFor(compiler: Compiler, settings: PolicySettings, path: Path): RuleDefinition[] {
+  const packs = settings.rulePacks ?? listBuiltinPacks();
+  const known = new Set(listBuiltinPacks());
+  packs.forEach((pack, index) => {
+    if (!known.has(pack)) compiler.issues.push(issueAt(compiler.parsed, [...path, "rulePacks", index], `unknown rule pack "${pack}"; built-in packs: ${[...known].join(", ")}`));
+  });
+  return [...loadRulePacks(packs.filter((p) => known.has(p))), ...compiler.customRules];
+}
+
+/** Every rule id or tag a setting names must exist, or the policy means something it does not do. */
+function checkReferences(compiler: Compiler, settings: PolicySettings, rules: readonly RuleDefinition[], path: Path): void {
+  const ids = new Set(rules.map((r) => r.id));
+  const tags = new Set(rules.flatMap((r) => r.tags));
+  const check = (reference: string, at: Path): void => {
+    const ok = reference.startsWith(TAG_PREFIX) ? tags.has(reference.slice(TAG_PREFIX.length)) : ids.has(reference);
+    if (!ok) compiler.issues.push(issueAt(compiler.parsed, at, `no rule ${reference.startsWith(TAG_PREFIX) ? "has tag" : "has id"} "${reference.replace(TAG_PREFIX, "")}"`));
+  };
+  settings.disabledRules.forEach((r, i) => check(r, [...path, "disabledRules", i]));
+  settings.exclusions.forEach((e, i) => e.rules.forEach((r, j) => check(r, [...path, "exclusions", i, "rules", j])));
+  settings.ruleOverrides.forEach((o, i) => o.rules.forEach((r, j) => check(r, [...path, "ruleOverrides", i, "rules", j])));
+}
+
+function scoped(compiler: Compiler, name: string, settings: PolicySettings, path: Path): ScopedPolicy | undefined {
+  const rules = rulesFor(compiler, settings, path);
+  checkReferences(compiler, settings, rules, path);
+  const engineConfig = engineSettings(settings, rules);
+  const key = canonicalJson({ ...engineConfig, rules: rules.map((r) => r.id) });
+  let engine = compiler.engines.get(key);
+  if (engine === undefined) {
+    try {
+      engine = compileEngine(engineConfig);
+    } catch (error) {
+      compiler.issues.push(issueAt(compiler.parsed, path, error instanceof Error ? error.message : String(error)));
+      return undefined;
+    }
+    compiler.engines.set(key, engine);
+  }
+  for (const rule of rules) compiler.usedRules.set(rule.id, rule);
+  const conditional = settings.exclusions
+    .filter((e) => e.when !== undefined || e.targets !== undefined)
+    .map((e) => ({ applies: compileConditions(e.when), filter: { rules: e.rules, targets: e.targets } satisfies MatchFilter }));
+  return {
+    scope: name,
+    mode: settings.mode,
+    engine,
+    phaseBudgetMs: settings.limits.phaseBudgetMs,
+    onError: settings.failure.onError,
+    denyHeaders: Object.entries(settings.denyResponse.headers),
+    inspectsBody: bodyFilter(settings.inspectContentTypes),
+    exclusions: conditional.length === 0 ? () => [] : (request) => conditional.filter((e) => e.applies(request)).map((e) => e.filter),
+    monitoredRules: settings.ruleOverrides.filter((o) => o.mode === "monitor").map((o) => ({ rules: o.rules })),
+  };
+}
+
+export function compilePolicy(parsed: ParsedPolicy): ActivePolicy {
+  const { document, source } = parsed;
+  const issues: PolicyIssue[] = [];
+  let customRules: RuleDefinition[] = [];
+  try {
+    customRules = parseRuleDefinitions(document.spec.rules, source);
+  } catch (error) {
+    issues.push(issueAt(parsed, ["spec", "rules"], error instanceof Error ? error.message : String(error)));
+  }
+  const compiler: Compiler = { parsed, issues, engines: new Map(), customRules, usedRules: new Map() };
+  const base = scoped(compiler, "spec", document.spec, ["spec"]);
+
+  const seenMatches = new Map<string, number>();
+  const seenNames = new Map<string, number>();
+  const scopes: { applies: RequestPredicate; policy: ScopedPolicy }[] = [];
+  document.spec.scopes.forEach((scope, index) => {
+    const path: Path = ["spec", "scopes", index];
+    const matchKey = canonicalJson(scope.match);
+    const earlier = seenMatches.get(matchKey);
+    if (earlier !== undefined) {
+      issues.push(issueAt(parsed, [...path, "match"], `scope "${scope.name}" has the same match as scope "${document.spec.scopes[earlier]?.name}": it could never apply`));
+    }
+    if (seenNames.has(scope.name)) issues.push(issueAt(parsed, [...path, "name"], `scope name "${scope.name}" is used twice`));
+    seenMatches.set(matchKey, index);
+    seenNames.set(scope.name, index);
+    const policy = scoped(compiler, scope.name, scope.settings, path);
+    if (policy) scopes.push({ applies: compileConditions(scope.match), policy });
+  });
+  if (issues.length > 0 || base === undefined) throw new PolicyError(source, issues);
+
+  const maxBodyBytes = Math.max(document.spec.limits.maxBodyBytes, ...document.spec.scopes.map((s) => s.settings.limits.maxBodyBytes));
+  const rules = [...compiler.usedRules.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    name: document.metadata.name,
+    version: document.metadata.version,
+    hash: policyHash(document, rules),
+    maxBodyBytes,
+    resolve: scopes.length === 0 ? () => base : (request) => scopes.find((s) => s.applies(request))?.policy ?? base,
   };
 }
 
@@ -37,29 +169,6 @@ export function engineSettings(document: PolicyDocument, source: string): Engine
  * The hash covers the document with its defaults and the rules it enforces, so two instances
  * report the same hash exactly when they enforce the same thing, whatever the meshrasp build.
  */
-export function policyHash(document: PolicyDocument, settings: EngineSettings): string {
-  return createHash("sha256").update(canonicalJson({ document, rules: settings.rules })).digest("hex");
-}
-
-export function compilePolicy(document: PolicyDocument, source: string): ActivePolicy {
-  let settings: EngineSettings;
-  let engine: ActivePolicy["engine"];
-  try {
-    settings = engineSettings(document, source);
-    engine = compileEngine(settings);
-  } catch (error) {
-    if (error instanceof PolicyError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    throw new PolicyError(source, [{ path: "spec", line: 0, column: 0, message }]);
-  }
-  return {
-    name: document.metadata.name,
-    version: document.metadata.version,
-    hash: policyHash(document, settings),
-    mode: document.spec.mode,
-    engine,
-    phaseBudgetMs: document.spec.limits.phaseBudgetMs,
-    onError: document.spec.failure.onError,
-    maxBodyBytes: document.spec.limits.maxBodyBytes,
-  };
+export function policyHash(document: ParsedPolicy["document"], rules: readonly RuleDefinition[]): string {
+  return createHash("sha256").update(canonicalJson({ document, rules })).digest("hex");
 }

@@ -62,7 +62,7 @@ describe("parsePolicyDocument", () => {
   });
 
   it("loads the built-in default policy", () => {
-    const doc = readPolicyFile(defaultPolicyPath());
+    const doc = readPolicyFile(defaultPolicyPath()).document;
     expect(doc.metadata.name).toBe("default");
     expect(doc.spec.denyResponse.status).toBe(403);
   });

@@ -21,21 +21,62 @@ export interface PolicyLimits {
   readonly onLimit: LimitAction;
 }
 
+/** Request properties an exclusion or a scope can be conditioned on. Absent: any. */
+export interface PolicyConditions {
+  readonly workloads?: readonly string[];
+  readonly namespaces?: readonly string[];
+  /** Host names without port; `*.example.com` matches any subdomain. */
+  readonly hosts?: readonly string[];
+  readonly pathPrefixes?: readonly string[];
+  readonly methods?: readonly string[];
+}
+
+export interface PolicyExclusion {
+  /** Rule ids, or tags written `tag:NAME`. */
+  readonly rules: readonly string[];
+  readonly when?: PolicyConditions;
+  /** Only matches on these targets are ignored; absent: the rules are off for matching requests. */
+  readonly targets?: readonly string[];
+  readonly reason?: string;
+}
+
+export interface PolicyRuleOverride {
+  readonly rules: readonly string[];
+  readonly mode: "enforce" | "monitor";
+}
+
+/** Everything a scope can override. */
+export interface PolicySettings {
+  readonly mode: PolicyMode;
+  readonly paranoiaLevel: 1 | 2 | 3 | 4;
+  readonly anomalyThresholds: { readonly inbound: number; readonly outbound: number };
+  readonly denyResponse: { readonly status: number; readonly headers: Readonly<Record<string, string>> };
+  readonly limits: PolicyLimits;
+  /** Request body content types inspected (`type/subtype`, `type/*`); undefined: every body. */
+  readonly inspectContentTypes: readonly string[] | undefined;
+  /** Undefined: every built-in pack. */
+  readonly rulePacks: readonly string[] | undefined;
+  readonly disabledRules: readonly string[];
+  readonly failure: { readonly onError: LimitAction };
+  readonly ruleOverrides: readonly PolicyRuleOverride[];
+  readonly exclusions: readonly PolicyExclusion[];
+}
+
+export interface PolicyScope {
+  readonly name: string;
+  readonly match: Omit<PolicyConditions, "methods">;
+  /** The scope's effective settings: its own values over the spec's. */
+  readonly settings: PolicySettings;
+}
+
 export interface PolicyDocument {
   readonly apiVersion: "meshrasp.io/v1alpha1";
   readonly kind: "RaspPolicy";
   readonly metadata: { readonly name: string; readonly version: string };
-  readonly spec: {
-    readonly mode: PolicyMode;
-    readonly paranoiaLevel: 1 | 2 | 3 | 4;
-    readonly anomalyThresholds: { readonly inbound: number; readonly outbound: number };
-    readonly denyResponse: { readonly status: number };
-    readonly limits: PolicyLimits;
-    /** Undefined: every built-in pack. */
-    readonly rulePacks: readonly string[] | undefined;
-    readonly disabledRules: readonly string[];
+  readonly spec: PolicySettings & {
+    /** Custom rules, shared by every scope. */
     readonly rules: readonly unknown[];
-    readonly failure: { readonly onError: LimitAction };
+    readonly scopes: readonly PolicyScope[];
   };
 }
 
@@ -44,7 +85,7 @@ export const POLICY_DEFAULTS = {
   mode: "enforce",
   paranoiaLevel: 1,
   anomalyThresholds: { inbound: 5, outbound: 4 },
-  denyResponse: { status: 403 },
+  denyResponse: { status: 403, headers: {} },
   limits: {
     maxBodyBytes: 1024 * 1024,
     maxArguments: 1000,
@@ -54,8 +95,13 @@ export const POLICY_DEFAULTS = {
     phaseBudgetMs: 50,
     onLimit: "allow",
   },
+  inspectContentTypes: undefined,
+  rulePacks: undefined,
+  disabledRules: [],
   failure: { onError: "deny" },
-} as const satisfies Omit<PolicyDocument["spec"], "rulePacks" | "disabledRules" | "rules">;
+  ruleOverrides: [],
+  exclusions: [],
+} as const satisfies PolicySettings;
 
 let validator: ReturnType<Ajv["compile"]> | undefined;
 
@@ -122,8 +168,17 @@ function describe(error: ErrorObject): { segments: (string | number)[]; message:
   }
 }
 
+/** Finds the line and column of a YAML path in the parsed text, for semantic errors found later. */
+export type Locate = (segments: readonly (string | number)[]) => { line: number; column: number };
+
+export interface ParsedPolicy {
+  readonly document: PolicyDocument;
+  readonly source: string;
+  readonly locate: Locate;
+}
+
 /** Parses and validates policy text. `source` names the file in error messages. */
-export function parsePolicyDocument(text: string, source: string): PolicyDocument {
+export function parsePolicy(text: string, source: string): ParsedPolicy {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -139,13 +194,23 @@ export function parsePolicyDocument(text: string, source: string): PolicyDocumen
   if (value === null || value === undefined) {
     throw new PolicyError(source, [{ path: "", line: 1, column: 1, message: "the policy is empty" }]);
   }
+  const locate: Locate = (segments) => position(doc, lines, segments);
   const issues: PolicyIssue[] = validate(value).map((error) => {
     const { segments, message } = describe(error);
-    const { line, column } = position(doc, lines, segments);
-    return { path: yamlPath(segments), line, column, message };
+    return { path: yamlPath(segments), ...locate(segments), message };
   });
   if (issues.length > 0) throw new PolicyError(source, issues);
-  return withDefaults(value as RawPolicy);
+  return { document: withDefaults(value as RawPolicy), source, locate };
+}
+
+/** Parses and validates policy text into the document alone. */
+export function parsePolicyDocument(text: string, source: string): PolicyDocument {
+  return parsePolicy(text, source).document;
+}
+
+/** An issue at a YAML path of a parsed policy. */
+export function issueAt(parsed: ParsedPolicy, segments: readonly (string | number)[], message: string): PolicyIssue {
+  return { path: yamlPath(segments), ...parsed.locate(segments), message };
 }
 
 /** The bytes of a policy file; a missing file, a directory or a symlink loop is a PolicyError. */
@@ -159,8 +224,8 @@ export function readPolicyBytes(path: string): Buffer {
   }
 }
 
-export function readPolicyFile(path: string): PolicyDocument {
-  return parsePolicyDocument(readPolicyBytes(path).toString("utf8"), path);
+export function readPolicyFile(path: string): ParsedPolicy {
+  return parsePolicy(readPolicyBytes(path).toString("utf8"), path);
 }
 
 /** The built-in default policy shipped in the package. */
@@ -168,33 +233,49 @@ export function defaultPolicyPath(): string {
   return packagePath("ext-proc/policies/default.yaml");
 }
 
-type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type RawSettings = {
+  -readonly [K in keyof PolicySettings]?: PolicySettings[K] extends readonly unknown[] | undefined
+    ? PolicySettings[K]
+    : PolicySettings[K] extends object
+      ? Partial<PolicySettings[K]>
+      : PolicySettings[K];
+};
 type RawPolicy = Omit<PolicyDocument, "metadata" | "spec"> & {
   metadata: { name: string; version?: string };
-  spec?: DeepPartial<Omit<PolicyDocument["spec"], "rulePacks" | "disabledRules" | "rules">> & {
-    rulePacks?: string[];
-    disabledRules?: string[];
+  spec?: RawSettings & {
     rules?: unknown[];
+    scopes?: (RawSettings & { name: string; match: PolicyScope["match"] })[];
   };
 };
 
+/** Objects merge one level deep (limits, thresholds, deny response); lists and values replace. */
+function mergeSettings(base: PolicySettings, raw: RawSettings): PolicySettings {
+  return {
+    mode: raw.mode ?? base.mode,
+    paranoiaLevel: raw.paranoiaLevel ?? base.paranoiaLevel,
+    anomalyThresholds: { ...base.anomalyThresholds, ...raw.anomalyThresholds },
+    denyResponse: { ...base.denyResponse, ...raw.denyResponse },
+    limits: { ...base.limits, ...raw.limits },
+    inspectContentTypes: raw.inspectContentTypes ?? base.inspectContentTypes,
+    rulePacks: raw.rulePacks ?? base.rulePacks,
+    disabledRules: raw.disabledRules ?? base.disabledRules,
+    failure: { ...base.failure, ...raw.failure },
+    ruleOverrides: raw.ruleOverrides ?? base.ruleOverrides,
+    exclusions: raw.exclusions ?? base.exclusions,
+  };
+}
+
 function withDefaults(raw: RawPolicy): PolicyDocument {
-  const spec = raw.spec ?? {};
-  const d = POLICY_DEFAULTS;
+  const { rules, scopes, ...own } = raw.spec ?? {};
+  const settings = mergeSettings(POLICY_DEFAULTS, own);
   return {
     apiVersion: raw.apiVersion,
     kind: raw.kind,
     metadata: { name: raw.metadata.name, version: raw.metadata.version ?? "0" },
     spec: {
-      mode: spec.mode ?? d.mode,
-      paranoiaLevel: spec.paranoiaLevel ?? d.paranoiaLevel,
-      anomalyThresholds: { ...d.anomalyThresholds, ...spec.anomalyThresholds },
-      denyResponse: { ...d.denyResponse, ...spec.denyResponse },
-      limits: { ...d.limits, ...spec.limits },
-      rulePacks: spec.rulePacks,
-      disabledRules: spec.disabledRules ?? [],
-      rules: spec.rules ?? [],
-      failure: { ...d.failure, ...spec.failure },
+      ...settings,
+      rules: rules ?? [],
+      scopes: (scopes ?? []).map(({ name, match, ...overrides }) => ({ name, match, settings: mergeSettings(settings, overrides) })),
     },
   };
 }

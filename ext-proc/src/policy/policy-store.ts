@@ -8,7 +8,7 @@ import { readFileSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { ActivePolicy } from "./active-policy.js";
 import { compilePolicy } from "./compile-policy.js";
-import { parsePolicyDocument, readPolicyBytes } from "./policy-document.js";
+import { parsePolicy, readPolicyBytes } from "./policy-document.js";
 import { PolicyError, type PolicyIssue } from "./policy-error.js";
 
 export interface RejectedPolicy {
@@ -29,7 +29,7 @@ export interface ReloadListener {
  */
 export function loadPolicyFile(path: string, check?: (policy: ActivePolicy) => void): { policy: ActivePolicy; fileHash: string } {
   const bytes = readPolicyBytes(path);
-  const policy = compilePolicy(parsePolicyDocument(bytes.toString("utf8"), path), path);
+  const policy = compilePolicy(parsePolicy(bytes.toString("utf8"), path));
   check?.(policy);
   return { policy, fileHash: sha256(bytes) };
 }

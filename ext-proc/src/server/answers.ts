@@ -74,6 +74,8 @@ export interface DenyDetails {
   readonly decisionId: string;
   readonly requestId: string | undefined;
   readonly grpc: boolean;
+  /** Extra headers the policy adds to a deny. */
+  readonly headers: readonly (readonly [string, string])[];
   /** Short reason for Envoy's %RESPONSE_CODE_DETAILS% (whitespace is not allowed there). */
   readonly details: string;
 }
@@ -82,6 +84,7 @@ export interface DenyDetails {
 export function denyAnswer(deny: DenyDetails, metadata?: DynamicMetadata): ProcessingResponse {
   const headers = [setHeader("content-type", "application/json"), setHeader("x-meshrasp-decision-id", deny.decisionId)];
   if (deny.requestId !== undefined) headers.push(setHeader("x-request-id", deny.requestId));
+  for (const [name, value] of deny.headers) headers.push(setHeader(name, value));
   const body = Buffer.from(JSON.stringify({ error: "request blocked", id: deny.decisionId }), "utf8");
   return withMetadata(
     bare({

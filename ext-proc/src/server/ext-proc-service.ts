@@ -2,7 +2,7 @@
  * The gRPC side of ExternalProcessor/Process: one ProcessingSession per stream, errors turned into
  * non-OK statuses with a stable code, and cleanup on every way a stream can end.
  */
-import type { Metadata, ServerDuplexStream, ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { ServerDuplexStream, ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
 import {
   ExternalProcessorService,
   ProcessingRequest,
@@ -13,6 +13,7 @@ import type { Logger } from "../telemetry/logger.js";
 import type { MeshraspMetrics } from "../telemetry/metrics.js";
 import { ProcessingSession } from "./processing-session.js";
 import { StreamError } from "./protocol-error.js";
+import { identityFromMetadata } from "./workload-identity.js";
 
 /** A message whose bytes did not decode; handled inside the stream rather than by grpc-js. */
 class MalformedMessage {
@@ -46,15 +47,6 @@ export interface ExtProcDependencies {
   readonly logger: Logger;
 }
 
-/** gRPC metadata Envoy can be told to send on every stream (grpc_service.initial_metadata). */
-const WORKLOAD_HEADER = "x-meshrasp-workload";
-const NAMESPACE_HEADER = "x-meshrasp-namespace";
-
-function metadataText(metadata: Metadata, key: string): string {
-  const value = metadata.get(key)[0];
-  return typeof value === "string" && value.length > 0 ? value : "unknown";
-}
-
 export function extProcImplementation(deps: ExtProcDependencies): UntypedServiceImplementation {
   const { metrics, logger } = deps;
   const process = (call: ServerDuplexStream<Incoming, ProcessingResponse>): void => {
@@ -64,8 +56,7 @@ export function extProcImplementation(deps: ExtProcDependencies): UntypedService
       policy: deps.currentPolicy(),
       metrics,
       logger,
-      workload: metadataText(call.metadata, WORKLOAD_HEADER),
-      namespace: metadataText(call.metadata, NAMESPACE_HEADER),
+      metadataIdentity: identityFromMetadata(call.metadata),
     });
     let open = true;
     const release = (): void => {

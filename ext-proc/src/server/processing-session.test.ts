@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ProcessingMode_BodySendMode as BodyMode } from "../../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
 import type { ProcessingRequest } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { BodyChunkInfo, Engine, Phase, Transaction, Verdict } from "../engine/types.js";
-import type { ActivePolicy } from "../policy/active-policy.js";
+import type { ScopedPolicy } from "../policy/active-policy.js";
 import { createLogger } from "../telemetry/logger.js";
 import { createMetrics } from "../telemetry/metrics.js";
 import { ProcessingSession } from "./processing-session.js";
@@ -38,24 +38,25 @@ class RecordingEngine implements Engine {
   }
 }
 
-function session(engine: RecordingEngine, overrides: Partial<ActivePolicy> = {}): ProcessingSession {
+function session(engine: RecordingEngine, overrides: Partial<ScopedPolicy> = {}): ProcessingSession {
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  const scope: ScopedPolicy = {
+    scope: "spec",
+    mode: "enforce",
+    engine,
+    phaseBudgetMs: 50,
+    onError: "deny",
+    denyHeaders: [],
+    inspectsBody: () => true,
+    exclusions: () => [],
+    monitoredRules: [],
+    ...overrides,
+  };
   return new ProcessingSession({
-    policy: {
-      name: "t",
-      version: "1",
-      hash: "h",
-      mode: "enforce",
-      engine,
-      phaseBudgetMs: 50,
-      onError: "deny",
-      maxBodyBytes: 1 << 20,
-      ...overrides,
-    },
+    policy: { name: "t", version: "1", hash: "h", maxBodyBytes: 1 << 20, resolve: () => scope },
     metrics: createMetrics({ processMetrics: false }),
     logger: createLogger("silent", sink),
-    workload: "w",
-    namespace: "n",
+    metadataIdentity: { workload: "w", namespace: "n" },
   });
 }
 
@@ -173,6 +174,40 @@ describe("ProcessingSession", () => {
   it("does not deny in monitor mode", () => {
     const answer = session(new RecordingEngine(), { mode: "monitor" }).handle(message(headers("/evil", true)));
     expect(answer?.response?.$case).toBe("requestHeaders");
+  });
+
+  it("adds the policy's deny headers", () => {
+    const answer = session(new RecordingEngine(), { denyHeaders: [["x-blocked-by", "meshrasp"]] }).handle(message(headers("/evil", true)));
+    const set = answer?.response?.$case === "immediateResponse" ? answer.response.value.headers?.setHeaders : [];
+    expect(set?.find((h) => h.header?.key === "x-blocked-by")?.header?.rawValue.toString()).toBe("meshrasp");
+  });
+
+  it("skips bodies of content types the policy does not inspect", () => {
+    const engine = new RecordingEngine();
+    const s = session(engine, { inspectsBody: (type) => type === "application/json" });
+    s.handle(message(headers("/ok", false, { "content-type": "image/png" }), modes(BodyMode.BUFFERED, BodyMode.NONE)));
+    expect(s.handle(message(body("request", "evil", true)))?.response?.$case).toBe("requestBody");
+    expect(engine.calls.map((c) => c.phase)).toEqual(["request_headers"]);
+  });
+
+  it("resolves the scope with the request's host, path and method", () => {
+    const seen: unknown[] = [];
+    const engine = new RecordingEngine();
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    const s = new ProcessingSession({
+      policy: {
+        name: "t", version: "1", hash: "h", maxBodyBytes: 1 << 20,
+        resolve: (request) => {
+          seen.push(request);
+          return { scope: "x", mode: "enforce", engine, phaseBudgetMs: 50, onError: "deny", denyHeaders: [], inspectsBody: () => true, exclusions: () => [], monitoredRules: [] };
+        },
+      },
+      metrics: createMetrics({ processMetrics: false }),
+      logger: createLogger("silent", sink),
+      metadataIdentity: { workload: "checkout", namespace: "shop" },
+    });
+    s.handle(message(headers("/cart/add?id=1", true, { ":authority": "Shop.Example:8443" })));
+    expect(seen).toEqual([{ workload: "checkout", namespace: "shop", host: "shop.example", path: "/cart/add", method: "POST" }]);
   });
 
   it("inspects nothing when the policy is off", () => {

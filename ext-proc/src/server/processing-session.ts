@@ -14,7 +14,8 @@ import type {
   ProcessingResponse,
 } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { Budget, Phase, Transaction, Verdict } from "../engine/types.js";
-import type { ActivePolicy } from "../policy/active-policy.js";
+import type { ActivePolicy, ScopedPolicy } from "../policy/active-policy.js";
+import { hostOf, pathOf, type RequestIdentity } from "../policy/request-conditions.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { MeshraspMetrics } from "../telemetry/metrics.js";
 import { securityEvent, type DecisionContext } from "../telemetry/security-event.js";
@@ -29,6 +30,7 @@ import {
 import { bodyChunkInfo, bodyMode, type BodyMode } from "./body-mode.js";
 import { EMPTY_BODY, headerValue, requestHead, responseHead } from "./header-codec.js";
 import { StreamError } from "./protocol-error.js";
+import { identityFromAttributes, resolveIdentity, type PartialIdentity, type WorkloadIdentity } from "./workload-identity.js";
 
 /** Where one direction (request or response) of the HTTP exchange stands. */
 class DirectionState {
@@ -48,15 +50,18 @@ export interface SessionEnvironment {
   readonly policy: ActivePolicy;
   readonly metrics: MeshraspMetrics;
   readonly logger: Logger;
-  readonly workload: string;
-  readonly namespace: string;
+  /** What the stream's gRPC metadata says of the workload (the most trusted source). */
+  readonly metadataIdentity: PartialIdentity;
 }
 
 export class ProcessingSession {
   readonly decisionId = randomUUID();
   private readonly request = new DirectionState();
   private readonly response = new DirectionState();
-  private readonly transaction: Transaction | undefined;
+  /** Chosen at the first message, when what the policy needs to know of the request is known. */
+  private scope: ScopedPolicy | undefined;
+  private transaction: Transaction | undefined;
+  private inspectRequestBodies = true;
   private first = true;
   /** After an immediate response Envoy stops processing; anything it still sends is not answered. */
   private finished = false;
@@ -68,9 +73,36 @@ export class ProcessingSession {
   private lastAction: Verdict["action"] = "allow";
   private score = 0;
   private timedOut = false;
+  private workload: WorkloadIdentity = { workload: "unknown", namespace: "unknown", source: "unknown" };
+  /** Metric label: only names Envoy's configuration vouches for, never the client-chosen host. */
+  private workloadLabel = "unknown";
 
-  constructor(private readonly env: SessionEnvironment) {
-    this.transaction = env.policy.mode === "off" ? undefined : env.policy.engine.newTransaction();
+  constructor(private readonly env: SessionEnvironment) {}
+
+  /** The scope of this request; with response-first streams only the workload is known. */
+  private begin(request: RequestIdentity): ScopedPolicy {
+    const scope = this.env.policy.resolve(request);
+    this.scope = scope;
+    if (scope.mode !== "off") {
+      const exclusions = scope.exclusions(request);
+      this.transaction = scope.engine.newTransaction(
+        exclusions.length === 0 && scope.monitoredRules.length === 0 ? undefined : { exclusions, monitored: scope.monitoredRules },
+      );
+    }
+    return scope;
+  }
+
+  private identity(attributes: ProcessingRequest["attributes"], head?: { authority: string; path: string; method: string }): RequestIdentity {
+    const host = head ? hostOf(head.authority) : "";
+    this.workload = resolveIdentity(this.env.metadataIdentity, identityFromAttributes(attributes), host);
+    this.workloadLabel = this.workload.source === "metadata" || this.workload.source === "xds.node" ? this.workload.workload : "unknown";
+    return {
+      workload: this.workload.workload,
+      namespace: this.workload.namespace,
+      host,
+      path: head ? pathOf(head.path) : "",
+      method: head ? head.method : "",
+    };
   }
 
   /**
@@ -89,7 +121,8 @@ export class ProcessingSession {
     }
     const request = message.request;
     if (request === undefined) throw new StreamError("unknown_message", "ProcessingRequest has no request member set");
-    const answer = this.dispatch(request);
+    if (this.scope === undefined && request.$case !== "requestHeaders") this.begin(this.identity(message.attributes));
+    const answer = this.dispatch(request, message.attributes);
     if (message.observabilityMode || this.finished) return undefined;
     if (answer.response?.$case === "immediateResponse") this.finished = true;
     return answer;
@@ -100,10 +133,10 @@ export class ProcessingSession {
     return { decision_id: this.decisionId, action: this.lastAction, score: this.score };
   }
 
-  private dispatch(request: NonNullable<ProcessingRequest["request"]>): ProcessingResponse {
+  private dispatch(request: NonNullable<ProcessingRequest["request"]>, attributes: ProcessingRequest["attributes"]): ProcessingResponse {
     switch (request.$case) {
       case "requestHeaders":
-        return this.onRequestHeaders(request.value);
+        return this.onRequestHeaders(request.value, attributes);
       case "requestBody":
         return this.onBody("request", request.value);
       case "requestTrailers":
@@ -117,7 +150,7 @@ export class ProcessingSession {
     }
   }
 
-  private onRequestHeaders(message: HttpHeaders): ProcessingResponse {
+  private onRequestHeaders(message: HttpHeaders, attributes: ProcessingRequest["attributes"]): ProcessingResponse {
     const state = this.request;
     if (state.headersSeen || state.bodySeen || state.ended || this.response.headersSeen) {
       throw new StreamError("out_of_order", "request_headers after the request headers, body or response began");
@@ -130,6 +163,8 @@ export class ProcessingSession {
     this.method = head.method;
     this.path = head.path;
     this.authority = head.authority;
+    const scope = this.begin(this.identity(attributes, head));
+    this.inspectRequestBodies = scope.inspectsBody(headerValue(head.headers, "content-type")?.toString("latin1"));
     const verdict = this.inspect("request_headers", (tx, budget) => tx.inspectRequestHeaders(head, budget));
     return this.answerOr(verdict, () => continueHeaders("request", undefined, this.metadata(verdict, state.ended)));
   }
@@ -156,11 +191,12 @@ export class ProcessingSession {
     if (info.last) state.bodyDone = true;
     if (message.endOfStream) state.ended = true;
     const phase: Phase = direction === "request" ? "request_body" : "response_body";
-    const verdict = this.inspect(phase, (tx, budget) =>
+    const verdict =
       direction === "request"
-        ? tx.inspectRequestBody(message.body, info, budget)
-        : tx.inspectResponseBody(message.body, info, budget),
-    );
+        ? this.inspectRequestBodies
+          ? this.inspect(phase, (tx, budget) => tx.inspectRequestBody(message.body, info, budget))
+          : undefined
+        : this.inspect(phase, (tx, budget) => tx.inspectResponseBody(message.body, info, budget));
     const metadata = this.metadata(verdict, direction === "request" && info.last);
     return this.answerOr(verdict, () =>
       state.mode === "full_duplex"
@@ -174,7 +210,7 @@ export class ProcessingSession {
     if (state.ended) throw new StreamError("out_of_order", `${direction}_trailers after the end of the ${direction}`);
     state.ended = true;
     let verdict: Verdict | undefined;
-    if (state.bodySeen && !state.bodyDone) {
+    if (state.bodySeen && !state.bodyDone && (direction === "response" || this.inspectRequestBodies)) {
       // Trailers close a streamed body whose last chunk could not say so (end_of_stream false).
       state.bodyDone = true;
       const phase: Phase = direction === "request" ? "request_body" : "response_body";
@@ -200,13 +236,14 @@ export class ProcessingSession {
 
   /** A deny when the verdict says so and the policy enforces; otherwise the given answer. */
   private answerOr(verdict: Verdict | undefined, otherwise: () => ProcessingResponse): ProcessingResponse {
-    if (verdict?.action === "deny" && this.env.policy.mode === "enforce") {
+    if (verdict?.action === "deny" && this.scope?.mode === "enforce") {
       return denyAnswer(
         {
           status: verdict.status,
           decisionId: this.decisionId,
           requestId: this.requestId,
           grpc: this.grpcRequest,
+          headers: this.scope.denyHeaders,
           details: `meshrasp_denied:${verdict.matches[0]?.ruleId ?? verdict.truncated[0] ?? "policy"}`,
         },
         this.metadata(verdict, true),
@@ -218,9 +255,10 @@ export class ProcessingSession {
   /** Runs one phase of inspection under the policy's time budget and failure behaviour. */
   private inspect(phase: Phase, run: (tx: Transaction, budget: Budget) => Verdict): Verdict | undefined {
     const tx = this.transaction;
-    if (tx === undefined) return undefined;
+    const scope = this.scope;
+    if (tx === undefined || scope === undefined) return undefined;
     const started = performance.now();
-    const deadline = started + this.env.policy.phaseBudgetMs;
+    const deadline = started + scope.phaseBudgetMs;
     const budget: Budget = { exceeded: () => performance.now() > deadline };
     let verdict: Verdict;
     try {
@@ -234,7 +272,7 @@ export class ProcessingSession {
       // Truncation reasons are cumulative: act on the budget once, in the phase that ran out.
       this.timedOut = true;
       if (verdict.action !== "deny") {
-        const limit = this.env.policy.phaseBudgetMs;
+        const limit = scope.phaseBudgetMs;
         this.inspectionFailed(phase, new StreamError("inspection_timeout", `inspection of ${phase} exceeded ${limit} ms`));
       }
     }
@@ -244,22 +282,24 @@ export class ProcessingSession {
 
   /** Fail closed (the stream ends with an error, Envoy answers 500) unless the policy fails open. */
   private inspectionFailed(phase: Phase, error: StreamError): undefined {
-    if (this.env.policy.onError !== "allow") throw error;
+    if (this.scope?.onError !== "allow") throw error;
     this.env.metrics.failOpen.inc({ reason: error.code });
     this.env.logger.warn({ event: "fail_open", decision_id: this.decisionId, phase, code: error.code, err: error.message });
     return undefined;
   }
 
   private record(phase: Phase, verdict: Verdict): void {
-    const { metrics, logger, policy, workload } = this.env;
+    const { metrics, logger } = this.env;
+    const workload = this.workloadLabel;
+    const enforced = this.scope?.mode === "enforce";
     this.score = verdict.score;
     if (verdict.action !== "allow") this.lastAction = verdict.action;
     const category = verdict.matches[0]?.category ?? "none";
-    const action = verdict.action === "deny" && policy.mode !== "enforce" ? "log" : verdict.action;
+    const action = verdict.action === "deny" && !enforced ? "log" : verdict.action;
     metrics.decisions.inc({ action, phase, category, workload });
     for (const match of verdict.matches) metrics.ruleMatches.inc({ rule_id: match.ruleId, category: match.category });
     if (verdict.matches.length > 0 || verdict.action !== "allow") {
-      logger.info(securityEvent(this.decisionContext(), phase, verdict, policy.mode === "enforce"));
+      logger.info(securityEvent(this.decisionContext(), phase, verdict, enforced));
     }
   }
 
@@ -267,12 +307,13 @@ export class ProcessingSession {
     return {
       decisionId: this.decisionId,
       requestId: this.requestId,
-      workload: this.env.workload,
-      namespace: this.env.namespace,
+      workload: this.workload.workload,
+      namespace: this.workload.namespace,
       authority: this.authority,
       method: this.method,
       path: this.path,
       policyHash: this.env.policy.hash,
+      scope: this.scope?.scope ?? "spec",
     };
   }
 

@@ -10,6 +10,8 @@ export interface DecisionContext {
   readonly method: string | undefined;
   readonly path: string | undefined;
   readonly policyHash: string;
+  /** The policy scope that applied: `spec` or a scope's name. */
+  readonly scope: string;
 }
 
 export interface SecurityEvent {
@@ -29,6 +31,7 @@ export interface SecurityEvent {
   readonly rules: readonly { id: string; category: string; target: string; matched: string; score: number }[];
   readonly truncated: readonly TruncationReason[];
   readonly policy_hash: string;
+  readonly scope: string;
 }
 
 /** Longest path kept in an event: paths carry attacker-chosen data and must not bloat log lines. */
@@ -57,6 +60,7 @@ export function securityEvent(
     rules: verdict.matches.map(eventRule),
     truncated: verdict.truncated,
     policy_hash: context.policyHash,
+    scope: context.scope,
   };
 }
 
