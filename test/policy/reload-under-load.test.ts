@@ -1,0 +1,145 @@
+/**
+ * A policy reload while 64 streams are mid-request: every stream finishes normally, under the
+ * policy it started with, and new streams get the new policy.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProcessingMode_BodySendMode as BodyMode } from "../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
+import {
+  ExternalProcessorClient,
+  type ProcessingRequest,
+  type ProcessingResponse,
+} from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { startMeshrasp, type Meshrasp } from "../../ext-proc/src/cli/serve.js";
+import { defaultPolicyPath } from "../../ext-proc/src/policy/policy-document.js";
+
+const STREAMS = 64;
+const ATTACK_BODY = "q=1' UNION SELECT password FROM users--";
+
+let app: Meshrasp;
+let client: ExternalProcessorClient;
+let file: string;
+const logs: Record<string, unknown>[] = [];
+const defaults = readFileSync(defaultPolicyPath(), "utf8");
+
+beforeAll(async () => {
+  file = join(mkdtempSync(join(tmpdir(), "meshrasp-reload-")), "policy.yaml");
+  writeFileSync(file, defaults);
+  app = await startMeshrasp({
+    grpc: "127.0.0.1:0",
+    admin: "127.0.0.1:0",
+    policyFile: file,
+    logLevel: "info",
+    logDestination: new Writable({
+      write: (chunk: Buffer, _e, cb) => {
+        logs.push(...chunk.toString().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+        cb();
+      },
+    }),
+    processMetrics: false,
+    pollMs: 60_000,
+  });
+  client = new ExternalProcessorClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client.close();
+  await app.shutdown();
+});
+
+function headers(): ProcessingRequest {
+  const pairs = [[":method", "POST"], [":path", "/search"], [":authority", "shop"], [":scheme", "http"], ["content-type", "application/x-www-form-urlencoded"]];
+  return {
+    request: { $case: "requestHeaders", value: { headers: { headers: pairs.map(([key, v]) => ({ key: key!, value: "", rawValue: Buffer.from(v!) })) }, attributes: {}, endOfStream: false } },
+    attributes: {},
+    observabilityMode: false,
+    protocolConfig: { requestBodyMode: BodyMode.BUFFERED, responseBodyMode: BodyMode.NONE, sendBodyWithoutWaitingForHeaderResponse: false },
+  };
+}
+
+function body(text: string): ProcessingRequest {
+  return { request: { $case: "requestBody", value: { body: Buffer.from(text), endOfStream: true, endOfStreamWithoutMessage: false, grpcMessageCompressed: false } }, attributes: {}, observabilityMode: false };
+}
+
+interface OpenStream {
+  stream: ClientDuplexStream<ProcessingRequest, ProcessingResponse>;
+  answers: ProcessingResponse[];
+  status: Promise<number>;
+  next(): Promise<ProcessingResponse>;
+}
+
+function open(): OpenStream {
+  const stream = client.process(new Metadata());
+  const answers: ProcessingResponse[] = [];
+  const waiting: ((a: ProcessingResponse) => void)[] = [];
+  stream.on("data", (answer: ProcessingResponse) => {
+    answers.push(answer);
+    waiting.shift()?.(answer);
+  });
+  const status = new Promise<number>((done) => stream.on("status", (s: { code: number }) => done(s.code)));
+  stream.on("error", () => undefined);
+  return { stream, answers, status, next: () => new Promise((done) => waiting.push(done)) };
+}
+
+describe("policy reload under load", () => {
+  it("fails none of 64 open streams, which finish under the policy they started with", async () => {
+    const streams = Array.from({ length: STREAMS }, open);
+    await Promise.all(streams.map(async (s) => {
+      const answer = s.next();
+      s.stream.write(headers());
+      expect((await answer).response?.$case).toBe("requestHeaders");
+    }));
+
+    const before = app.policy().hash;
+    // The new policy only monitors: streams already open must still deny under the old one.
+    writeFileSync(file, defaults.replace("mode: enforce", "mode: monitor").replace('version: "1"', 'version: "2"'));
+    expect(app.reloadPolicy()).toBe("loaded");
+    expect(app.policy().hash).not.toBe(before);
+
+    const answers = await Promise.all(streams.map(async (s) => {
+      const answer = s.next();
+      s.stream.write(body(ATTACK_BODY));
+      const result = await answer;
+      s.stream.end();
+      return result;
+    }));
+    expect(answers.map((a) => a.response?.$case)).toEqual(Array(STREAMS).fill("immediateResponse"));
+    expect(await Promise.all(streams.map((s) => s.status))).toEqual(Array(STREAMS).fill(0));
+
+    // A stream opened after the reload runs under the new policy: monitor, so no deny.
+    const after = open();
+    const first = after.next();
+    after.stream.write(headers());
+    await first;
+    const second = after.next();
+    after.stream.write(body(ATTACK_BODY));
+    expect((await second).response?.$case).toBe("requestBody");
+    after.stream.end();
+    expect(await after.status).toBe(0);
+
+    const metrics = await app.metrics.registry.getSingleMetricAsString("meshrasp_policy_reloads_total");
+    expect(metrics).toContain('meshrasp_policy_reloads_total{result="ok"} 1');
+    expect(await app.metrics.registry.getSingleMetricAsString("meshrasp_stream_errors_total")).not.toMatch(/code=/);
+  });
+
+  it("keeps serving the good policy when a reload is rejected, and says so everywhere", async () => {
+    const good = app.policy().hash;
+    writeFileSync(file, defaults.replace("paranoiaLevel: 1", "paranoiaLevel: 9"));
+    expect(app.reloadPolicy()).toBe("rejected");
+    expect(app.policy().hash).toBe(good);
+    const admin = `http://127.0.0.1:${app.adminPort}`;
+    expect((await fetch(`${admin}/readyz`)).status).toBe(200);
+    const view = (await (await fetch(`${admin}/policy`)).json()) as { active: { hash: string }; rejected: { fileHash: string; issues: { path: string }[] } };
+    expect(view.active.hash).toBe(good);
+    expect(view.rejected.fileHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(view.rejected.issues[0]?.path).toBe("spec.paranoiaLevel");
+    expect(await app.metrics.registry.getSingleMetricAsString("meshrasp_policy_reloads_total")).toContain('meshrasp_policy_reloads_total{result="error"} 1');
+    const line = logs.find((l) => l.event === "policy_rejected");
+    expect(line?.errors).toEqual([expect.stringContaining("spec.paranoiaLevel")]);
+    expect(line?.active_hash).toBe(good);
+  });
+});
