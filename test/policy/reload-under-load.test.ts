@@ -122,7 +122,7 @@ describe("policy reload under load", () => {
     expect(await after.status).toBe(0);
 
     const metrics = await app.metrics.registry.getSingleMetricAsString("meshrasp_policy_reloads_total");
-    expect(metrics).toContain('meshrasp_policy_reloads_total{result="ok"} 1');
+    expect(metrics).toContain('meshrasp_policy_reloads_total{result="ok",policy="active"} 1');
     expect(await app.metrics.registry.getSingleMetricAsString("meshrasp_stream_errors_total")).not.toMatch(/code=/);
   });
 
@@ -133,11 +133,15 @@ describe("policy reload under load", () => {
     expect(app.policy().hash).toBe(good);
     const admin = `http://127.0.0.1:${app.adminPort}`;
     expect((await fetch(`${admin}/readyz`)).status).toBe(200);
-    const view = (await (await fetch(`${admin}/policy`)).json()) as { active: { hash: string }; rejected: { fileHash: string; issues: { path: string }[] } };
+    const view = (await (await fetch(`${admin}/policy`)).json()) as {
+      active: { hash: string; rejected: { fileHash: string; issues: { path: string }[] } };
+    };
     expect(view.active.hash).toBe(good);
-    expect(view.rejected.fileHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(view.rejected.issues[0]?.path).toBe("spec.paranoiaLevel");
-    expect(await app.metrics.registry.getSingleMetricAsString("meshrasp_policy_reloads_total")).toContain('meshrasp_policy_reloads_total{result="error"} 1');
+    expect(view.active.rejected.fileHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(view.active.rejected.issues[0]?.path).toBe("spec.paranoiaLevel");
+    expect(await app.metrics.registry.getSingleMetricAsString("meshrasp_policy_reloads_total")).toContain(
+      'meshrasp_policy_reloads_total{result="error",policy="active"} 1',
+    );
     const line = logs.find((l) => l.event === "policy_rejected");
     expect(line?.errors).toEqual([expect.stringContaining("spec.paranoiaLevel")]);
     expect(line?.active_hash).toBe(good);

@@ -13,10 +13,10 @@ import { SERVE_DEFAULTS, startMeshrasp } from "./serve.js";
 const USAGE = `usage: meshrasp <command> [options]
 
 commands:
-  serve     [--policy FILE] [--grpc HOST:PORT] [--admin HOST:PORT]
+  serve     [--policy FILE] [--shadow-policy FILE] [--grpc HOST:PORT] [--admin HOST:PORT]
             [--drain-ms N] [--max-message-bytes N] [--log-level LEVEL]
             Run the ext_proc server. Each flag can also come from the environment:
-            MESHRASP_POLICY, MESHRASP_GRPC (default ${SERVE_DEFAULTS.grpc}), MESHRASP_ADMIN
+            MESHRASP_POLICY, MESHRASP_SHADOW_POLICY, MESHRASP_GRPC (default ${SERVE_DEFAULTS.grpc}), MESHRASP_ADMIN
             (default ${SERVE_DEFAULTS.admin}), MESHRASP_DRAIN_MS, MESHRASP_MAX_MESSAGE_BYTES,
             MESHRASP_LOG_LEVEL. Without a policy, the built-in default policy is used.
   validate  FILE...   Check policy files; print each one's hash, or every error (exit 1).
@@ -39,6 +39,7 @@ async function serve(argv: string[]): Promise<number> {
     args: argv,
     options: {
       policy: { type: "string" },
+      "shadow-policy": { type: "string" },
       grpc: { type: "string" },
       admin: { type: "string" },
       "drain-ms": { type: "string" },
@@ -53,6 +54,7 @@ async function serve(argv: string[]): Promise<number> {
   if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${[...LOG_LEVELS].join(", ")}`);
   const app = await startMeshrasp({
     policyFile: values.policy ?? env.MESHRASP_POLICY,
+    shadowPolicyFile: values["shadow-policy"] ?? env.MESHRASP_SHADOW_POLICY,
     grpc: values.grpc ?? env.MESHRASP_GRPC ?? SERVE_DEFAULTS.grpc,
     admin: values.admin ?? env.MESHRASP_ADMIN ?? SERVE_DEFAULTS.admin,
     drainMs: positiveInteger(values["drain-ms"] ?? env.MESHRASP_DRAIN_MS, "--drain-ms"),

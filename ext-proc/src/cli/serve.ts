@@ -25,6 +25,8 @@ export interface ServeOptions {
   readonly admin: string;
   /** Policy file; the built-in default policy when absent. */
   readonly policyFile?: string | undefined;
+  /** A second policy evaluated in monitor mode on the same traffic; its verdicts never reach Envoy. */
+  readonly shadowPolicyFile?: string | undefined;
   /** How long open streams may take to finish on shutdown before they are cut. */
   readonly drainMs?: number | undefined;
   /** Largest gRPC message accepted from Envoy (a BUFFERED body arrives as one message). */
@@ -45,6 +47,8 @@ export interface Meshrasp {
   policy(): ActivePolicy;
   /** Re-reads the policy file now (the watcher does this on its own when the file changes). */
   reloadPolicy(): "unchanged" | "loaded" | "rejected";
+  /** The same for the shadow policy; undefined without one. */
+  reloadShadowPolicy(): "unchanged" | "loaded" | "rejected" | undefined;
   /** Stops accepting, lets open streams finish within the drain time, closes everything. */
   shutdown(): Promise<void>;
 }
@@ -86,36 +90,44 @@ export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
       ]);
     }
   };
-  const publish = (policy: ActivePolicy): void => {
-    metrics.policyInfo.reset();
-    metrics.policyInfo.set({ name: policy.name, version: policy.version, hash: policy.hash }, 1);
+  const openStore = (file: string, role: "active" | "shadow", info: MeshraspMetrics["policyInfo"]): PolicyStore => {
+    const publish = (policy: ActivePolicy): void => {
+      info.reset();
+      info.set({ name: policy.name, version: policy.version, hash: policy.hash }, 1);
+    };
+    const store: PolicyStore = new PolicyStore(
+      file,
+      {
+        loaded: (policy, compileMs) => {
+          publish(policy);
+          metrics.policyReloads.inc({ result: "ok", policy: role });
+          logger.info({ event: "policy_reloaded", policy: role, file, name: policy.name, version: policy.version, hash: policy.hash, compile_ms: Math.round(compileMs) });
+        },
+        rejected: (error, fileHash) => {
+          metrics.policyReloads.inc({ result: "error", policy: role });
+          logger.error({ event: "policy_rejected", policy: role, file, file_hash: fileHash, active_hash: store.current().hash, errors: error.lines() });
+        },
+      },
+      fitsMessageLimit,
+    );
+    const initial = store.current();
+    publish(initial);
+    logger.info({
+      event: "policy_loaded",
+      policy: role,
+      file,
+      name: initial.name,
+      version: initial.version,
+      hash: initial.hash,
+      compile_ms: Math.round(performance.now() - started),
+    });
+    return store;
   };
-  const store = new PolicyStore(
-    policyFile,
-    {
-      loaded: (policy, compileMs) => {
-        publish(policy);
-        metrics.policyReloads.inc({ result: "ok" });
-        logger.info({ event: "policy_reloaded", file: policyFile, name: policy.name, version: policy.version, hash: policy.hash, compile_ms: Math.round(compileMs) });
-      },
-      rejected: (error, fileHash) => {
-        metrics.policyReloads.inc({ result: "error" });
-        logger.error({ event: "policy_rejected", file: policyFile, file_hash: fileHash, active_hash: store.current().hash, errors: error.lines() });
-      },
-    },
-    fitsMessageLimit,
-  );
-  const initial = store.current();
-  publish(initial);
-  logger.info({
-    event: "policy_loaded",
-    file: policyFile,
-    name: initial.name,
-    version: initial.version,
-    hash: initial.hash,
-    compile_ms: Math.round(performance.now() - started),
-  });
-  if (options.policyFile !== undefined) store.watch(options.pollMs ?? SERVE_DEFAULTS.pollMs);
+  const store = openStore(policyFile, "active", metrics.policyInfo);
+  const shadow = options.shadowPolicyFile === undefined ? undefined : openStore(options.shadowPolicyFile, "shadow", metrics.shadowPolicyInfo);
+  const pollMs = options.pollMs ?? SERVE_DEFAULTS.pollMs;
+  if (options.policyFile !== undefined) store.watch(pollMs);
+  shadow?.watch(pollMs);
 
   const health = new HealthState();
   let draining = false;
@@ -123,7 +135,12 @@ export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
     "grpc.max_receive_message_length": maxMessageBytes,
     "grpc.max_send_message_length": maxMessageBytes,
   });
-  grpcServer.addService(extProcServiceDefinition, extProcImplementation({ currentPolicy: () => store.current(), metrics, logger }));
+  grpcServer.addService(extProcServiceDefinition, extProcImplementation({
+      currentPolicy: () => store.current(),
+      currentShadow: shadow === undefined ? undefined : () => shadow.current(),
+      metrics,
+      logger,
+    }),);
   grpcServer.addService(HealthService, health.implementation());
   const grpcPort = await new Promise<number>((resolve, reject) => {
     grpcServer.bindAsync(formatAddress(grpcAddress), ServerCredentials.createInsecure(), (error, port) => {
@@ -136,8 +153,11 @@ export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
     registry: metrics.registry,
     ready: () => health.isServing(),
     policy: () => {
-      const { name, version, hash } = store.current();
-      return { file: policyFile, active: { name, version, hash }, rejected: store.rejected() ?? null };
+      const view = (s: PolicyStore) => {
+        const { name, version, hash } = s.current();
+        return { file: s.path, name, version, hash, rejected: s.rejected() ?? null };
+      };
+      return { active: view(store), shadow: shadow === undefined ? null : view(shadow) };
     },
   });
   admin.listen(adminAddress.port, adminAddress.host);
@@ -170,6 +190,7 @@ export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
       });
     });
     store.close();
+    shadow?.close();
     admin.closeAllConnections();
     await new Promise<void>((resolve) => admin.close(() => resolve()));
     logger.info({ event: "stopped" });
@@ -182,6 +203,7 @@ export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
     logger,
     policy: () => store.current(),
     reloadPolicy: () => store.reload(),
+    reloadShadowPolicy: () => shadow?.reload(),
     shutdown,
   };
 }

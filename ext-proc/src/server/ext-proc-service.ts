@@ -43,6 +43,8 @@ export const extProcServiceDefinition: ServiceDefinition = {
 export interface ExtProcDependencies {
   /** The policy in force when a stream opens; the stream keeps it until it ends. */
   readonly currentPolicy: () => ActivePolicy;
+  /** The shadow policy, if any, taken the same way. */
+  readonly currentShadow?: (() => ActivePolicy | undefined) | undefined;
   readonly metrics: MeshraspMetrics;
   readonly logger: Logger;
 }
@@ -57,12 +59,14 @@ export function extProcImplementation(deps: ExtProcDependencies): UntypedService
       metrics,
       logger,
       metadataIdentity: identityFromMetadata(call.metadata),
+      shadow: deps.currentShadow?.(),
     });
     let open = true;
     const release = (): void => {
       if (!open) return;
       open = false;
       metrics.openStreams.dec();
+      session.finish();
     };
     const fail = (error: StreamError): void => {
       metrics.streamErrors.inc({ code: error.code });

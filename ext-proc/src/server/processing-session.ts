@@ -30,6 +30,7 @@ import {
 import { bodyChunkInfo, bodyMode, type BodyMode } from "./body-mode.js";
 import { EMPTY_BODY, headerValue, requestHead, responseHead } from "./header-codec.js";
 import { StreamError } from "./protocol-error.js";
+import { ShadowEvaluation } from "./shadow-evaluation.js";
 import { identityFromAttributes, resolveIdentity, type PartialIdentity, type WorkloadIdentity } from "./workload-identity.js";
 
 /** Where one direction (request or response) of the HTTP exchange stands. */
@@ -52,6 +53,8 @@ export interface SessionEnvironment {
   readonly logger: Logger;
   /** What the stream's gRPC metadata says of the workload (the most trusted source). */
   readonly metadataIdentity: PartialIdentity;
+  /** A policy evaluated on the same traffic in monitor mode only, to compare outcomes. */
+  readonly shadow?: ActivePolicy | undefined;
 }
 
 export class ProcessingSession {
@@ -73,6 +76,9 @@ export class ProcessingSession {
   private lastAction: Verdict["action"] = "allow";
   private score = 0;
   private timedOut = false;
+  private shadow: ShadowEvaluation | undefined;
+  /** An immediate response denied this request. */
+  private denied = false;
   private workload: WorkloadIdentity = { workload: "unknown", namespace: "unknown", source: "unknown" };
   /** Metric label: only names Envoy's configuration vouches for, never the client-chosen host. */
   private workloadLabel = "unknown";
@@ -83,6 +89,7 @@ export class ProcessingSession {
   private begin(request: RequestIdentity): ScopedPolicy {
     const scope = this.env.policy.resolve(request);
     this.scope = scope;
+    if (this.env.shadow !== undefined) this.shadow = new ShadowEvaluation(this.env.shadow, request);
     if (scope.mode !== "off") {
       const exclusions = scope.exclusions(request);
       this.transaction = scope.engine.newTransaction(
@@ -126,6 +133,11 @@ export class ProcessingSession {
     if (message.observabilityMode || this.finished) return undefined;
     if (answer.response?.$case === "immediateResponse") this.finished = true;
     return answer;
+  }
+
+  /** The stream ended (any way): settle the comparison with the shadow policy. */
+  finish(): void {
+    this.shadow?.settle(this.denied, this.decisionId, this.env.metrics, this.env.logger);
   }
 
   /** A summary for the log line written when the stream ends. */
@@ -237,6 +249,7 @@ export class ProcessingSession {
   /** A deny when the verdict says so and the policy enforces; otherwise the given answer. */
   private answerOr(verdict: Verdict | undefined, otherwise: () => ProcessingResponse): ProcessingResponse {
     if (verdict?.action === "deny" && this.scope?.mode === "enforce") {
+      this.denied = true;
       return denyAnswer(
         {
           status: verdict.status,
@@ -254,6 +267,7 @@ export class ProcessingSession {
 
   /** Runs one phase of inspection under the policy's time budget and failure behaviour. */
   private inspect(phase: Phase, run: (tx: Transaction, budget: Budget) => Verdict): Verdict | undefined {
+    this.shadow?.inspect(run);
     const tx = this.transaction;
     const scope = this.scope;
     if (tx === undefined || scope === undefined) return undefined;

@@ -13,7 +13,8 @@ export interface MeshraspMetrics {
   readonly streams: Counter;
   readonly streamErrors: Counter<"code">;
   readonly policyInfo: Gauge<"name" | "version" | "hash">;
-  readonly policyReloads: Counter<"result">;
+  readonly shadowPolicyInfo: Gauge<"name" | "version" | "hash">;
+  readonly policyReloads: Counter<"result" | "policy">;
   readonly failOpen: Counter<"reason">;
   readonly shadowDisagreements: Counter<"direction">;
   readonly truncations: Counter<"reason">;
@@ -69,10 +70,16 @@ export function createMetrics(options: { processMetrics: boolean }): MeshraspMet
       labelNames: ["name", "version", "hash"],
       registers,
     }),
+    shadowPolicyInfo: new Gauge({
+      name: "meshrasp_shadow_policy_info",
+      help: "The shadow policy (value 1), evaluated in monitor mode beside the active one.",
+      labelNames: ["name", "version", "hash"],
+      registers,
+    }),
     policyReloads: new Counter({
       name: "meshrasp_policy_reloads_total",
-      help: "Policy reload attempts, by result (ok, error).",
-      labelNames: ["result"],
+      help: "Policy reload attempts, by result (ok, error) and policy (active, shadow).",
+      labelNames: ["result", "policy"],
       registers,
     }),
     failOpen: new Counter({
