@@ -12,7 +12,8 @@ import type { ActivePolicy, ScopedPolicy } from "./active-policy.js";
 import { canonicalJson } from "./canonical-json.js";
 import { issueAt, type ParsedPolicy, type PolicySettings } from "./policy-document.js";
 import { PolicyError, type PolicyIssue } from "./policy-error.js";
-import { compileConditions, type RequestPredicate } from "./request-conditions.js";
+import { compileConditions } from "./request-conditions.js";
+import { ScopeIndex } from "./scope-index.js";
 import { listBuiltinPacks, loadRulePacks, parseRuleDefinitions } from "./rule-packs.js";
 
 const TAG_PREFIX = "tag:";
@@ -138,7 +139,7 @@ export function compilePolicy(parsed: ParsedPolicy): ActivePolicy {
 
   const seenMatches = new Map<string, number>();
   const seenNames = new Map<string, number>();
-  const scopes: { applies: RequestPredicate; policy: ScopedPolicy }[] = [];
+  const scopes: { match: (typeof document.spec.scopes)[number]["match"]; value: ScopedPolicy }[] = [];
   document.spec.scopes.forEach((scope, index) => {
     const path: Path = ["spec", "scopes", index];
     const matchKey = canonicalJson(scope.match);
@@ -150,7 +151,7 @@ export function compilePolicy(parsed: ParsedPolicy): ActivePolicy {
     seenMatches.set(matchKey, index);
     seenNames.set(scope.name, index);
     const policy = scoped(compiler, scope.name, scope.settings, path);
-    if (policy) scopes.push({ applies: compileConditions(scope.match), policy });
+    if (policy) scopes.push({ match: scope.match, value: policy });
   });
   if (issues.length > 0 || base === undefined) throw new PolicyError(source, issues);
 
@@ -161,8 +162,12 @@ export function compilePolicy(parsed: ParsedPolicy): ActivePolicy {
     version: document.metadata.version,
     hash: policyHash(document, rules),
     maxBodyBytes,
-    resolve: scopes.length === 0 ? () => base : (request) => scopes.find((s) => s.applies(request))?.policy ?? base,
+    resolve: scopes.length === 0 ? () => base : resolver(new ScopeIndex(scopes), base),
   };
+}
+
+function resolver(index: ScopeIndex<ScopedPolicy>, base: ScopedPolicy): ActivePolicy["resolve"] {
+  return (request) => index.find(request) ?? base;
 }
 
 /**
