@@ -1,6 +1,6 @@
 /** The compiled, immutable form of a policy that the server consults for each stream. */
 import type { Engine, MatchFilter } from "../engine/types.js";
-import type { LimitAction, PolicyMode } from "./policy-document.js";
+import type { LimitAction, PolicyMode, PolicyRequestChanges, PolicyResponseChanges } from "./policy-document.js";
 import type { RequestIdentity } from "./request-conditions.js";
 
 /** The policy as it applies to one request: the spec's settings or a scope's. */
@@ -21,6 +21,8 @@ export interface ScopedPolicy {
   exclusions(request: RequestIdentity): readonly MatchFilter[];
   /** Rules evaluated and logged but never enforced. */
   readonly monitoredRules: readonly MatchFilter[];
+  readonly requestChanges: PolicyRequestChanges;
+  readonly responseChanges: Pick<PolicyResponseChanges, "setHeaders" | "removeHeaders" | "onLeak">;
 }
 
 export interface ActivePolicy {

@@ -107,6 +107,13 @@ describe("compilePolicy", () => {
     );
   });
 
+  it("refuses header changes Envoy would refuse or that frame the message", () => {
+    const issues = rejected(
+      ["  request:", "    removeHeaders: [host, x-envoy-original-path]", "  response:", "    setHeaders: { content-length: '0' }"].join("\n"),
+    );
+    expect(issues.map((i) => i.path)).toEqual(["spec.request.removeHeaders[0]", "spec.request.removeHeaders[1]", "spec.response.setHeaders.content-length"]);
+  });
+
   it("rejects scopes that conflict", () => {
     const issues = rejected(
       ["  scopes:", "    - name: a", "      match: { namespaces: [x] }", "    - name: b", "      match: { namespaces: [x] }"].join("\n"),

@@ -93,9 +93,28 @@ function checkReferences(compiler: Compiler, settings: PolicySettings, rules: re
   settings.ruleOverrides.forEach((o, i) => o.rules.forEach((r, j) => check(r, [...path, "ruleOverrides", i, "rules", j])));
 }
 
+/**
+ * Headers a policy may not add or remove: Envoy refuses to touch routing and its own headers, and
+ * framing headers changed by a third party are how request smuggling starts.
+ */
+const PROTECTED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "te", "connection", "upgrade", "keep-alive"]);
+
+function checkHeaderNames(compiler: Compiler, settings: PolicySettings, path: Path): void {
+  const check = (name: string, at: Path): void => {
+    if (PROTECTED_HEADERS.has(name) || name.startsWith("x-envoy-")) {
+      compiler.issues.push(issueAt(compiler.parsed, at, `"${name}" cannot be changed: Envoy refuses it or it frames the message`));
+    }
+  };
+  settings.request.removeHeaders.forEach((h, i) => check(h, [...path, "request", "removeHeaders", i]));
+  settings.response.removeHeaders.forEach((h, i) => check(h, [...path, "response", "removeHeaders", i]));
+  Object.keys(settings.response.setHeaders).forEach((h) => check(h, [...path, "response", "setHeaders", h]));
+  Object.keys(settings.denyResponse.headers).forEach((h) => check(h, [...path, "denyResponse", "headers", h]));
+}
+
 function scoped(compiler: Compiler, name: string, settings: PolicySettings, path: Path): ScopedPolicy | undefined {
   const rules = rulesFor(compiler, settings, path);
   checkReferences(compiler, settings, rules, path);
+  checkHeaderNames(compiler, settings, path);
   const engineConfig = engineSettings(settings, rules);
   const key = canonicalJson({ ...engineConfig, rules: rules.map((r) => r.id) });
   let engine = compiler.engines.get(key);
@@ -122,6 +141,8 @@ function scoped(compiler: Compiler, name: string, settings: PolicySettings, path
     inspectsBody: bodyFilter(settings.inspectContentTypes),
     exclusions: conditional.length === 0 ? () => [] : (request) => conditional.filter((e) => e.applies(request)).map((e) => e.filter),
     monitoredRules: settings.ruleOverrides.filter((o) => o.mode === "monitor").map((o) => ({ rules: o.rules })),
+    requestChanges: settings.request,
+    responseChanges: settings.response,
   };
 }
 

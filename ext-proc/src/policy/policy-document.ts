@@ -40,6 +40,29 @@ export interface PolicyExclusion {
   readonly reason?: string;
 }
 
+export interface PolicyRedaction {
+  readonly enabled: boolean;
+  readonly detectors: readonly string[] | undefined;
+  readonly custom: readonly { readonly name: string; readonly pattern: string }[];
+  readonly jsonFields: readonly string[];
+  readonly mask: { readonly char: string; readonly keepLast?: number | undefined };
+  readonly contentTypes: readonly string[];
+  readonly compressed: "recompress" | "identity" | "skip";
+  readonly maxDecompressedBytes: number;
+}
+
+export interface PolicyRequestChanges {
+  readonly removeHeaders: readonly string[];
+  readonly tagUpstream: boolean;
+}
+
+export interface PolicyResponseChanges {
+  readonly setHeaders: Readonly<Record<string, string>>;
+  readonly removeHeaders: readonly string[];
+  readonly onLeak: "block" | "redact" | "log";
+  readonly redaction: PolicyRedaction;
+}
+
 export interface PolicyRuleOverride {
   readonly rules: readonly string[];
   readonly mode: "enforce" | "monitor";
@@ -60,6 +83,8 @@ export interface PolicySettings {
   readonly failure: { readonly onError: LimitAction };
   readonly ruleOverrides: readonly PolicyRuleOverride[];
   readonly exclusions: readonly PolicyExclusion[];
+  readonly request: PolicyRequestChanges;
+  readonly response: PolicyResponseChanges;
 }
 
 export interface PolicyScope {
@@ -101,6 +126,23 @@ export const POLICY_DEFAULTS = {
   failure: { onError: "deny" },
   ruleOverrides: [],
   exclusions: [],
+  request: { removeHeaders: [], tagUpstream: false },
+  response: {
+    setHeaders: {},
+    removeHeaders: [],
+    onLeak: "log",
+    redaction: {
+      enabled: false,
+      detectors: undefined,
+      custom: [],
+      jsonFields: [],
+      mask: { char: "*" },
+      contentTypes: ["application/json", "text/*", "application/xml", "application/javascript", "application/x-www-form-urlencoded"],
+      compressed: "recompress",
+      /** 64 MiB: more than any page a browser or API client expects, far below a bomb's output. */
+      maxDecompressedBytes: 64 * 1024 * 1024,
+    },
+  },
 } as const satisfies PolicySettings;
 
 let validator: ReturnType<Ajv["compile"]> | undefined;
@@ -262,6 +304,12 @@ function mergeSettings(base: PolicySettings, raw: RawSettings): PolicySettings {
     failure: { ...base.failure, ...raw.failure },
     ruleOverrides: raw.ruleOverrides ?? base.ruleOverrides,
     exclusions: raw.exclusions ?? base.exclusions,
+    request: { ...base.request, ...raw.request },
+    response: {
+      ...base.response,
+      ...raw.response,
+      redaction: { ...base.response.redaction, ...raw.response?.redaction, mask: { ...base.response.redaction.mask, ...raw.response?.redaction?.mask } },
+    },
   };
 }
 

@@ -7,6 +7,10 @@ import type {
   ProcessingResponse,
 } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { StatusCode } from "../../../protos/generated/envoy/type/v3/http_status.js";
+import {
+  ProcessingMode_BodySendMode,
+  ProcessingMode_HeaderSendMode,
+} from "../../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
 import { headerMutation, setHeader } from "./header-codec.js";
 
 export type Direction = "request" | "response";
@@ -33,8 +37,8 @@ export function continueHeaders(direction: Direction, mutation?: HeaderMutation,
   );
 }
 
-export function continueBody(direction: Direction, metadata?: DynamicMetadata): ProcessingResponse {
-  const value = { response: undefined };
+export function continueBody(direction: Direction, metadata?: DynamicMetadata, mutation?: HeaderMutation): ProcessingResponse {
+  const value = { response: mutation ? { status: 0, headerMutation: mutation, clearRouteCache: false } : undefined };
   return withMetadata(
     bare(direction === "request" ? { $case: "requestBody", value } : { $case: "responseBody", value }),
     metadata,
@@ -59,6 +63,22 @@ export function streamedBody(direction: Direction, body: Buffer, endOfStream: bo
     bare(direction === "request" ? { $case: "requestBody", value } : { $case: "responseBody", value }),
     metadata,
   );
+}
+
+/**
+ * Stops Envoy sending the request body (it passes through uninspected) and keeps the response
+ * body mode as it is: Envoy takes both body modes from an override, so both are always given.
+ */
+export function withoutRequestBody(answer: ProcessingResponse, responseBodyMode: ProcessingMode_BodySendMode): ProcessingResponse {
+  answer.modeOverride = {
+    requestHeaderMode: ProcessingMode_HeaderSendMode.DEFAULT,
+    responseHeaderMode: ProcessingMode_HeaderSendMode.DEFAULT,
+    requestBodyMode: ProcessingMode_BodySendMode.NONE,
+    responseBodyMode,
+    requestTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
+    responseTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
+  };
+  return answer;
 }
 
 export function continueTrailers(direction: Direction, metadata?: DynamicMetadata): ProcessingResponse {

@@ -38,9 +38,8 @@ class RecordingEngine implements Engine {
   }
 }
 
-function session(engine: RecordingEngine, overrides: Partial<ScopedPolicy> = {}): ProcessingSession {
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const scope: ScopedPolicy = {
+function scopeOf(engine: RecordingEngine, overrides: Partial<ScopedPolicy> = {}): ScopedPolicy {
+  return {
     scope: "spec",
     mode: "enforce",
     engine,
@@ -50,8 +49,15 @@ function session(engine: RecordingEngine, overrides: Partial<ScopedPolicy> = {})
     inspectsBody: () => true,
     exclusions: () => [],
     monitoredRules: [],
+    requestChanges: { removeHeaders: [], tagUpstream: false },
+    responseChanges: { setHeaders: {}, removeHeaders: [], onLeak: "log" },
     ...overrides,
   };
+}
+
+function session(engine: RecordingEngine, overrides: Partial<ScopedPolicy> = {}): ProcessingSession {
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  const scope = scopeOf(engine, overrides);
   return new ProcessingSession({
     policy: { name: "t", version: "1", hash: "h", maxBodyBytes: 1 << 20, resolve: () => scope },
     metrics: createMetrics({ processMetrics: false }),
@@ -199,7 +205,7 @@ describe("ProcessingSession", () => {
         name: "t", version: "1", hash: "h", maxBodyBytes: 1 << 20,
         resolve: (request) => {
           seen.push(request);
-          return { scope: "x", mode: "enforce", engine, phaseBudgetMs: 50, onError: "deny", denyHeaders: [], inspectsBody: () => true, exclusions: () => [], monitoredRules: [] };
+          return scopeOf(engine, { scope: "x" });
         },
       },
       metrics: createMetrics({ processMetrics: false }),
@@ -208,6 +214,58 @@ describe("ProcessingSession", () => {
     });
     s.handle(message(headers("/cart/add?id=1", true, { ":authority": "Shop.Example:8443" })));
     expect(seen).toEqual([{ workload: "checkout", namespace: "shop", host: "shop.example", path: "/cart/add", method: "POST" }]);
+  });
+
+  it("removes forbidden and spoofed x-meshrasp-* request headers and tags the decision upstream", () => {
+    const s = session(new RecordingEngine(), { requestChanges: { removeHeaders: ["x-internal-user"], tagUpstream: true } });
+    const answer = s.handle(message(headers("/ok", true, { "x-meshrasp-score": "0", "x-internal-user": "admin" })));
+    const mutation = answer?.response?.$case === "requestHeaders" ? answer.response.value.response?.headerMutation : undefined;
+    expect(mutation?.removeHeaders.sort()).toEqual(["x-internal-user", "x-meshrasp-score"]);
+    const set = new Map(mutation?.setHeaders.map((h) => [h.header?.key, h.header?.rawValue.toString()]));
+    expect(set.get("x-meshrasp-decision")).toBe(s.decisionId);
+    expect(set.get("x-meshrasp-score")).toBe("0");
+    expect(set.get("x-meshrasp-categories")).toBe("none");
+    for (const h of mutation?.setHeaders ?? []) expect(h.append).toBe(false);
+  });
+
+  it("brings the tags up to date in a BUFFERED body answer, where headers are still held", () => {
+    const engine = new RecordingEngine();
+    const s = session(engine, { requestChanges: { removeHeaders: [], tagUpstream: true }, mode: "monitor" });
+    s.handle(message(headers("/ok", false), modes(BodyMode.BUFFERED, BodyMode.NONE)));
+    const answer = s.handle(message(body("request", "evil", true)));
+    const mutation = answer?.response?.$case === "requestBody" ? answer.response.value.response?.headerMutation : undefined;
+    const set = new Map(mutation?.setHeaders.map((h) => [h.header?.key, h.header?.rawValue.toString()]));
+    expect(set.get("x-meshrasp-score")).toBe("5");
+    expect(set.get("x-meshrasp-categories")).toBe("test");
+  });
+
+  it("applies response header hygiene", () => {
+    const s = session(new RecordingEngine(), {
+      responseChanges: { setHeaders: { "x-content-type-options": "nosniff" }, removeHeaders: ["server"], onLeak: "log" },
+    });
+    const header = { key: ":status", value: "", rawValue: Buffer.from("200") };
+    const answer = s.handle(message({ $case: "responseHeaders", value: { headers: { headers: [header] }, attributes: {}, endOfStream: true } }));
+    const mutation = answer?.response?.$case === "responseHeaders" ? answer.response.value.response?.headerMutation : undefined;
+    expect(mutation?.removeHeaders).toEqual(["server"]);
+    expect(mutation?.setHeaders.map((h) => [h.header?.key, h.header?.rawValue.toString(), h.append])).toEqual([["x-content-type-options", "nosniff", false]]);
+  });
+
+  it("asks Envoy, with a complete mode, not to send bodies the policy does not inspect", () => {
+    const s = session(new RecordingEngine(), { inspectsBody: (type) => type === "application/json" });
+    const answer = s.handle(message(headers("/upload", false, { "content-type": "image/png" }), modes(BodyMode.BUFFERED, BodyMode.STREAMED)));
+    expect(answer?.modeOverride).toEqual({
+      requestHeaderMode: 0,
+      responseHeaderMode: 0,
+      requestBodyMode: BodyMode.NONE,
+      responseBodyMode: BodyMode.STREAMED,
+      requestTrailerMode: 0,
+      responseTrailerMode: 0,
+    });
+    const json = session(new RecordingEngine(), { inspectsBody: (type) => type === "application/json" });
+    expect(json.handle(message(headers("/api", false, { "content-type": "application/json" }), modes(BodyMode.BUFFERED, BodyMode.NONE)))?.modeOverride).toBeUndefined();
+    // Without protocol_config the response mode is unknown, and an override would change it.
+    const old = session(new RecordingEngine(), { inspectsBody: () => false });
+    expect(old.handle(message(headers("/upload", false)))?.modeOverride).toBeUndefined();
   });
 
   it("inspects nothing when the policy is off", () => {

@@ -25,12 +25,15 @@ import {
   continueTrailers,
   denyAnswer,
   streamedBody,
+  withoutRequestBody,
   type Direction,
 } from "./answers.js";
+import type { ProtocolConfiguration } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { bodyChunkInfo, bodyMode, type BodyMode } from "./body-mode.js";
 import { EMPTY_BODY, headerValue, requestHead, responseHead } from "./header-codec.js";
 import { StreamError } from "./protocol-error.js";
 import { ShadowEvaluation } from "./shadow-evaluation.js";
+import { addCategories, decisionTags, requestHeaderChanges, responseHeaderChanges } from "./header-changes.js";
 import { identityFromAttributes, resolveIdentity, type PartialIdentity, type WorkloadIdentity } from "./workload-identity.js";
 
 /** Where one direction (request or response) of the HTTP exchange stands. */
@@ -79,6 +82,9 @@ export class ProcessingSession {
   private shadow: ShadowEvaluation | undefined;
   /** An immediate response denied this request. */
   private denied = false;
+  /** Attack categories matched so far, for the upstream tags. */
+  private readonly categories: string[] = [];
+  private protocol: ProtocolConfiguration | undefined;
   private workload: WorkloadIdentity = { workload: "unknown", namespace: "unknown", source: "unknown" };
   /** Metric label: only names Envoy's configuration vouches for, never the client-chosen host. */
   private workloadLabel = "unknown";
@@ -121,6 +127,7 @@ export class ProcessingSession {
     if (this.first) {
       this.first = false;
       const config = message.protocolConfig;
+      this.protocol = config;
       if (config !== undefined) {
         this.request.mode = bodyMode(config.requestBodyMode);
         this.response.mode = bodyMode(config.responseBodyMode);
@@ -178,7 +185,11 @@ export class ProcessingSession {
     const scope = this.begin(this.identity(attributes, head));
     this.inspectRequestBodies = scope.inspectsBody(headerValue(head.headers, "content-type")?.toString("latin1"));
     const verdict = this.inspect("request_headers", (tx, budget) => tx.inspectRequestHeaders(head, budget));
-    return this.answerOr(verdict, () => continueHeaders("request", undefined, this.metadata(verdict, state.ended)));
+    return this.answerOr(verdict, () => {
+      const changes = requestHeaderChanges(scope, head.headers, () => this.tags());
+      const answer = continueHeaders("request", changes, this.metadata(verdict, state.ended));
+      return this.inspectRequestBodies || state.ended ? answer : this.skipRequestBody(answer);
+    });
   }
 
   private onResponseHeaders(message: HttpHeaders): ProcessingResponse {
@@ -190,7 +201,8 @@ export class ProcessingSession {
     if (message.endOfStream) this.endDirection(state);
     const head = responseHead(message.headers);
     const verdict = this.inspect("response_headers", (tx, budget) => tx.inspectResponseHeaders(head, budget));
-    return this.answerOr(verdict, () => continueHeaders("response", undefined, this.metadata(verdict, false)));
+    const changes = this.scope === undefined ? undefined : responseHeaderChanges(this.scope);
+    return this.answerOr(verdict, () => continueHeaders("response", changes, this.metadata(verdict, false)));
   }
 
   private onBody(direction: Direction, message: HttpBody): ProcessingResponse {
@@ -210,11 +222,12 @@ export class ProcessingSession {
           : undefined
         : this.inspect(phase, (tx, budget) => tx.inspectResponseBody(message.body, info, budget));
     const metadata = this.metadata(verdict, direction === "request" && info.last);
-    return this.answerOr(verdict, () =>
-      state.mode === "full_duplex"
-        ? streamedBody(direction, message.body, message.endOfStream, metadata)
-        : continueBody(direction, metadata),
-    );
+    return this.answerOr(verdict, () => {
+      if (state.mode === "full_duplex") return streamedBody(direction, message.body, message.endOfStream, metadata);
+      // Request headers are still held by Envoy in the buffered modes: the tags can be brought up to date.
+      const retag = direction === "request" && this.scope?.requestChanges.tagUpstream === true && (state.mode === "buffered" || state.mode === "buffered_partial");
+      return continueBody(direction, metadata, retag ? { setHeaders: this.tags(), removeHeaders: [] } : undefined);
+    });
   }
 
   private onTrailers(direction: Direction, _message: HttpTrailers): ProcessingResponse {
@@ -235,6 +248,23 @@ export class ProcessingSession {
     }
     const metadata = verdict === undefined ? undefined : this.metadata(verdict, direction === "request");
     return this.answerOr(verdict, () => continueTrailers(direction, metadata));
+  }
+
+  private tags(): ReturnType<typeof decisionTags> {
+    return decisionTags(this.decisionId, this.score, this.categories);
+  }
+
+  /**
+   * The request's content type is not inspected: ask Envoy not to send its body at all. Envoy takes
+   * both body modes from an override, so this is only done when protocol_config said what the
+   * response mode is; Envoy ignores it unless allow_mode_override is set, and then the body is
+   * simply passed through uninspected as it arrives.
+   */
+  private skipRequestBody(answer: ProcessingResponse): ProcessingResponse {
+    const protocol = this.protocol;
+    if (protocol === undefined || protocol.sendBodyWithoutWaitingForHeaderResponse) return answer;
+    if (this.request.mode === "none" || this.request.mode === "full_duplex" || this.request.mode === "unknown") return answer;
+    return withoutRequestBody(answer, protocol.responseBodyMode);
   }
 
   private state(direction: Direction): DirectionState {
@@ -307,6 +337,7 @@ export class ProcessingSession {
     const workload = this.workloadLabel;
     const enforced = this.scope?.mode === "enforce";
     this.score = verdict.score;
+    addCategories(this.categories, verdict);
     if (verdict.action !== "allow") this.lastAction = verdict.action;
     const category = verdict.matches[0]?.category ?? "none";
     const action = verdict.action === "deny" && !enforced ? "log" : verdict.action;
