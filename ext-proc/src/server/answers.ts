@@ -91,6 +91,8 @@ export function continueTrailers(direction: Direction, metadata?: DynamicMetadat
 
 export interface DenyDetails {
   readonly status: number;
+  /** Whether the request or the upstream's response is withheld. */
+  readonly what: Direction;
   readonly decisionId: string;
   readonly requestId: string | undefined;
   readonly grpc: boolean;
@@ -105,7 +107,7 @@ export function denyAnswer(deny: DenyDetails, metadata?: DynamicMetadata): Proce
   const headers = [setHeader("content-type", "application/json"), setHeader("x-meshrasp-decision-id", deny.decisionId)];
   if (deny.requestId !== undefined) headers.push(setHeader("x-request-id", deny.requestId));
   for (const [name, value] of deny.headers) headers.push(setHeader(name, value));
-  const body = Buffer.from(JSON.stringify({ error: "request blocked", id: deny.decisionId }), "utf8");
+  const body = Buffer.from(JSON.stringify({ error: `${deny.what} blocked`, id: deny.decisionId }), "utf8");
   return withMetadata(
     bare({
       $case: "immediateResponse",

@@ -74,6 +74,11 @@ export function extProcImplementation(deps: ExtProcDependencies): UntypedService
       release();
       call.emit("error", { code: error.grpcStatus, details: `${error.code}: ${error.message}` });
     };
+    /** Set while an asynchronous step runs; the call is paused meanwhile, so steps never overlap. */
+    let pending: Promise<void> | undefined;
+    const deliver = (answer: ProcessingResponse | undefined): void => {
+      if (open && answer !== undefined) call.write(answer);
+    };
     call.on("data", (message: Incoming) => {
       if (!open) return;
       try {
@@ -81,16 +86,29 @@ export function extProcImplementation(deps: ExtProcDependencies): UntypedService
           throw new StreamError("malformed_message", `ProcessingRequest does not decode: ${message.reason}`);
         }
         const answer = session.handle(message);
-        if (answer !== undefined) call.write(answer);
+        if (!(answer instanceof Promise)) {
+          deliver(answer);
+          return;
+        }
+        // Answers must leave in Envoy's order: read nothing more until this one is written.
+        call.pause();
+        pending = answer.then(deliver, (error: unknown) => fail(StreamError.from(error))).finally(() => {
+          pending = undefined;
+          if (open) call.resume();
+        });
       } catch (error) {
         fail(StreamError.from(error));
       }
     });
     // Envoy half-closes when it has nothing more to send; every answer owed has been written.
     call.on("end", () => {
-      if (!open) return;
-      release();
-      call.end();
+      const finish = (): void => {
+        if (!open) return;
+        release();
+        call.end();
+      };
+      if (pending) void pending.then(finish);
+      else finish();
     });
     // Envoy usually resets the stream right after its last message: normal, only cleanup.
     call.on("cancelled", release);

@@ -268,6 +268,23 @@ describe("ProcessingSession", () => {
     expect(old.handle(message(headers("/upload", false)))?.modeOverride).toBeUndefined();
   });
 
+  it.each([
+    ["block", "immediateResponse"],
+    ["log", "responseBody"],
+    ["redact", "responseBody"],
+  ] as const)("follows onLeak %s for a leaking response body", (onLeak, expected) => {
+    const s = session(new RecordingEngine(), { responseChanges: { setHeaders: {}, removeHeaders: [], onLeak } });
+    s.handle(message(headers("/ok", true), modes(BodyMode.NONE, BodyMode.BUFFERED)));
+    const status = { key: ":status", value: "", rawValue: Buffer.from("200") };
+    s.handle(message({ $case: "responseHeaders", value: { headers: { headers: [status] }, attributes: {}, endOfStream: false } }));
+    const answer = s.handle(message(body("response", "evil stack trace", true)));
+    expect(answer?.response?.$case).toBe(expected);
+    if (answer?.response?.$case === "immediateResponse") {
+      expect(answer.response.value.status?.code).toBe(502);
+      expect(JSON.parse(answer.response.value.body.toString())).toEqual({ error: "response blocked", id: s.decisionId });
+    }
+  });
+
   it("inspects nothing when the policy is off", () => {
     const engine = new RecordingEngine();
     const answer = session(engine, { mode: "off" }).handle(message(headers("/evil", true)));

@@ -47,6 +47,9 @@ class DirectionState {
   ended = false;
 }
 
+/** A blocked response becomes this generic error: the upstream's answer is withheld, not forbidden. */
+const LEAK_STATUS = 502;
+
 /** Dynamic metadata namespace meshrasp writes; Envoy applies it if listed in receiving_namespaces. */
 export const METADATA_NAMESPACE = "meshrasp";
 
@@ -202,7 +205,7 @@ export class ProcessingSession {
     const head = responseHead(message.headers);
     const verdict = this.inspect("response_headers", (tx, budget) => tx.inspectResponseHeaders(head, budget));
     const changes = this.scope === undefined ? undefined : responseHeaderChanges(this.scope);
-    return this.answerOr(verdict, () => continueHeaders("response", changes, this.metadata(verdict, false)));
+    return this.answerOr(verdict, () => continueHeaders("response", changes, this.metadata(verdict, false)), "response");
   }
 
   private onBody(direction: Direction, message: HttpBody): ProcessingResponse {
@@ -227,7 +230,7 @@ export class ProcessingSession {
       // Request headers are still held by Envoy in the buffered modes: the tags can be brought up to date.
       const retag = direction === "request" && this.scope?.requestChanges.tagUpstream === true && (state.mode === "buffered" || state.mode === "buffered_partial");
       return continueBody(direction, metadata, retag ? { setHeaders: this.tags(), removeHeaders: [] } : undefined);
-    });
+    }, direction);
   }
 
   private onTrailers(direction: Direction, _message: HttpTrailers): ProcessingResponse {
@@ -247,7 +250,7 @@ export class ProcessingSession {
       );
     }
     const metadata = verdict === undefined ? undefined : this.metadata(verdict, direction === "request");
-    return this.answerOr(verdict, () => continueTrailers(direction, metadata));
+    return this.answerOr(verdict, () => continueTrailers(direction, metadata), direction);
   }
 
   private tags(): ReturnType<typeof decisionTags> {
@@ -277,22 +280,29 @@ export class ProcessingSession {
   }
 
   /** A deny when the verdict says so and the policy enforces; otherwise the given answer. */
-  private answerOr(verdict: Verdict | undefined, otherwise: () => ProcessingResponse): ProcessingResponse {
-    if (verdict?.action === "deny" && this.scope?.mode === "enforce") {
-      this.denied = true;
-      return denyAnswer(
-        {
-          status: verdict.status,
-          decisionId: this.decisionId,
-          requestId: this.requestId,
-          grpc: this.grpcRequest,
-          headers: this.scope.denyHeaders,
-          details: `meshrasp_denied:${verdict.matches[0]?.ruleId ?? verdict.truncated[0] ?? "policy"}`,
-        },
-        this.metadata(verdict, true),
-      );
-    }
-    return otherwise();
+  /**
+   * A deny when the verdict says so and the policy enforces; otherwise the given answer. On the
+   * response path a deny is a leak: blocked only if the policy says `onLeak: block`, as a generic
+   * 502 (a clean local reply while Envoy holds the response headers, a stream reset after).
+   */
+  private answerOr(verdict: Verdict | undefined, otherwise: () => ProcessingResponse, direction: Direction = "request"): ProcessingResponse {
+    const scope = this.scope;
+    if (verdict?.action !== "deny" || scope?.mode !== "enforce") return otherwise();
+    if (direction === "response" && scope.responseChanges.onLeak !== "block") return otherwise();
+    this.denied = true;
+    const rule = verdict.matches[0]?.ruleId ?? verdict.truncated[0] ?? "policy";
+    return denyAnswer(
+      {
+        status: direction === "response" ? LEAK_STATUS : verdict.status,
+        what: direction,
+        decisionId: this.decisionId,
+        requestId: this.requestId,
+        grpc: this.grpcRequest,
+        headers: scope.denyHeaders,
+        details: `meshrasp_denied:${rule}`,
+      },
+      this.metadata(verdict, true),
+    );
   }
 
   /** Runs one phase of inspection under the policy's time budget and failure behaviour. */
