@@ -20,4 +20,9 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // k6 scripts run in k6's JavaScript runtime, which provides these.
+    files: ["bench/k6/*.js"],
+    languageOptions: { globals: { __ENV: "readonly", __ITER: "readonly", __VU: "readonly", open: "readonly" } },
+  },
 );
