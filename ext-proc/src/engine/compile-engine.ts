@@ -3,10 +3,10 @@ import { EngineError } from "./engine-error.js";
 import type { EngineSettings } from "./engine-settings.js";
 import type { CompiledRule } from "./matching/compiled-rule.js";
 import { buildSourcePlans } from "./matching/scan-plan.js";
-import { TRANSFORMATIONS } from "./transformations/registry.js";
-import type { Transformation } from "./transformations/transform-context.js";
+import { TRANSFORMATIONS, type RegisteredTransformation } from "./transformations/registry.js";
 import { EngineTransaction, type EngineCore } from "./transaction.js";
-import type { Engine, Transaction } from "./types.js";
+import { MatchFilters } from "./match-filters.js";
+import type { Engine, Transaction, TransactionOptions } from "./types.js";
 import { validateSettings } from "./validate-settings.js";
 
 export type { EngineLimits, EngineSettings } from "./engine-settings.js";
@@ -19,7 +19,7 @@ function enabled(rule: CompiledRule, settings: EngineSettings): boolean {
   return !definition.tags.some((tag) => settings.disabledTags.includes(tag));
 }
 
-function transformFor(name: string): Transformation {
+function transformFor(name: string): RegisteredTransformation {
   const transform = TRANSFORMATIONS.get(name);
   if (!transform) throw EngineError.policyInvalid("transforms", `unknown transformation "${name}"`);
   return transform;
@@ -34,8 +34,8 @@ export function compileEngine(settings: EngineSettings): Engine {
   const rules = compileRules(settings.rules).filter((rule) => enabled(rule, settings));
   const core: EngineCore = { settings, rules, plans: buildSourcePlans(rules, transformFor) };
   return {
-    newTransaction(): Transaction {
-      return new EngineTransaction(core);
+    newTransaction(options?: TransactionOptions): Transaction {
+      return new EngineTransaction(core, MatchFilters.from(options));
     },
   };
 }

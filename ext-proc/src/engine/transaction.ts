@@ -1,6 +1,7 @@
 import { LIMIT_DENY_STATUS, type EngineSettings } from "./engine-settings.js";
+import { MatchFilters } from "./match-filters.js";
 import type { CompiledRule } from "./matching/compiled-rule.js";
-import type { ChainNode, SourcePlans } from "./matching/scan-plan.js";
+import type { RuleBatch, SourcePlans, ValuePlan } from "./matching/scan-plan.js";
 import { parseCookies } from "./parsers/cookie-parser.js";
 import type { ValueSink } from "./parsers/value-sink.js";
 import { parseRequestBody } from "./request-body.js";
@@ -27,10 +28,20 @@ export const MATCHED_TEXT_LENGTH = 120;
 
 const ARGUMENT_SOURCES: ReadonlySet<TargetSource> = new Set(["query_args", "body_args", "json", "multipart"]);
 
+interface PendingValue {
+  readonly plan: ValuePlan;
+  readonly value: string;
+  readonly source: TargetSource;
+  readonly name: string;
+}
+
 interface Direction {
   score: number;
   denyStatus: number;
   matchedAny: boolean;
+  /** Points and certainty from monitored rules: reported, never enforced. */
+  monitoredScore: number;
+  monitoredDeny: boolean;
 }
 
 /** What the engine shares with every transaction. */
@@ -45,9 +56,14 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
   readonly maxDecodePasses: number;
   decodePassesExhausted = false;
 
-  private readonly inbound: Direction = { score: 0, denyStatus: 0, matchedAny: false };
-  private readonly outbound: Direction = { score: 0, denyStatus: 0, matchedAny: false };
+  private readonly inbound: Direction = { score: 0, denyStatus: 0, matchedAny: false, monitoredScore: 0, monitoredDeny: false };
+  private readonly outbound: Direction = { score: 0, denyStatus: 0, matchedAny: false, monitoredScore: 0, monitoredDeny: false };
   private fired: Set<number> | undefined;
+  /** Scratch space for one value's transformation outputs, one entry per chain step. */
+  private readonly outputs: string[] = [];
+  private readonly covered: boolean[] = [];
+  /** Untouched values waiting to be scanned together at the end of the phase. */
+  private pending: PendingValue[] = [];
   private readonly truncated: TruncationReason[] = [];
   private matches: RuleMatch[] = [];
   private phase: Phase = "request_headers";
@@ -58,7 +74,10 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
   private readonly requestBody: BodyAccumulator;
   private readonly responseBody: BodyAccumulator;
 
-  constructor(private readonly core: EngineCore) {
+  constructor(
+    private readonly core: EngineCore,
+    private readonly filters?: MatchFilters,
+  ) {
     this.maxDecodePasses = core.settings.limits.maxDecodePasses;
     this.requestBody = new BodyAccumulator(core.settings.limits.maxBodyBytes);
     this.responseBody = new BodyAccumulator(core.settings.limits.maxBodyBytes);
@@ -119,8 +138,14 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
       this.stopped = true;
       return false;
     }
-    const root = this.core.plans.get(source);
-    if (root && value.length > 0) this.scan(root, value, source, name, source === "json" ? jsonLeafName(name) : lookupName(name));
+    const plans = this.core.plans.get(source);
+    if (!plans || value.length === 0) return true;
+    let plan = plans.other;
+    if (plans.byName.size > 0) {
+      const lookup = source === "json" ? jsonLeafName(name) : lookupName(name);
+      if (plans.byName.has(lookup)) plan = plans.byName.get(lookup);
+    }
+    if (plan) this.scan(plan, value, source, name);
     return true;
   }
 
@@ -151,47 +176,130 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
     return info.last || body.full;
   }
 
-  private scan(node: ChainNode, input: string, source: TargetSource, name: string, lookup: string): void {
-    const value = node.transform ? node.transform(input, this) : input;
-    if (value.length === 0) return;
-    if (node.plans.length > 0) {
-      // Each byte of the byte string becomes one code point (U+0000-U+00FF) in valid UTF-8, so RE2
-      // (always in UTF-8 mode) sees every byte, including ones that are not valid UTF-8 on the wire.
-      const bytes = Buffer.from(value, "utf8");
-      for (const plan of node.plans) {
-        const batch = plan.byName.size > 0 && plan.byName.has(lookup) ? plan.byName.get(lookup) : plan.other;
-        if (!batch) continue;
-        if (batch.set) {
-          for (const i of batch.set.match(bytes)) {
-            const rule = batch.rules[i];
-            if (rule) this.record(rule, bytes, source, name);
-          }
+  private scan(plan: ValuePlan, value: string, source: TargetSource, name: string): void {
+    const steps = plan.steps;
+    const outputs = this.outputs;
+    const covered = this.covered;
+    // Nothing any mergeable transformation would change: their outputs are the value itself.
+    const untouched = plan.anyChange !== undefined && !plan.anyChange.test(value);
+    if (untouched && plan.untouched) {
+      if (plan.untouched.joined.length > 0) this.pending.push({ plan, value, source, name });
+      if (plan.untouched.now.length > 0) {
+        const raw = Buffer.from(value, "utf8");
+        for (const batch of plan.untouched.now) this.scanBatch(batch, raw, source, name);
+      }
+      for (const i of plan.unmergeable) {
+        const step = steps[i];
+        if (!step) continue;
+        const parent = steps[step.parent];
+        const input = !parent || parent.mergeable ? value : (outputs[step.parent] ?? "");
+        const output = step.transform && input.length > 0 ? step.transform(input, this) : input;
+        outputs[i] = output;
+        const batches = step.folded[0];
+        if (output && batches) for (const batch of batches) this.scanBatch(batch, Buffer.from(output, "utf8"), source, name);
+      }
+      return;
+    }
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
+      if (!step) continue;
+      const input = step.parent < 0 ? value : (outputs[step.parent] ?? "");
+      outputs[i] = untouched && step.mergeable ? value : step.transform && input.length > 0 ? step.transform(input, this) : input;
+      covered[i] = false;
+    }
+    // Each byte of the byte string becomes one code point (U+0000-U+00FF) in valid UTF-8, so RE2
+    // (always in UTF-8 mode) sees every byte, including ones that are not valid UTF-8 on the wire.
+    let lastText = "";
+    let lastBytes: Buffer | undefined;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
+      const output = outputs[i];
+      if (!step || covered[i] || !output) continue;
+      let mask = 0;
+      for (let bit = 0; bit < step.foldable.length; bit++) {
+        const members = step.foldable[bit]?.steps ?? [];
+        let same = true;
+        for (let k = 0; k < members.length && same; k++) same = outputs[members[k] ?? 0] === output;
+        if (same) {
+          mask |= 1 << bit;
+          for (const m of members) covered[m] = true;
         }
-        for (const rule of batch.negated) if (!rule.regex.test(bytes)) this.record(rule, bytes, source, name);
+      }
+      const batches = step.folded[mask] ?? [];
+      if (batches.length === 0) continue;
+      if (output !== lastText || !lastBytes) {
+        lastText = output;
+        lastBytes = Buffer.from(output, "utf8");
+      }
+      for (const batch of batches) this.scanBatch(batch, lastBytes, source, name);
+    }
+  }
+
+  /**
+   * Scans the values held back by `scan`: those of one plan are joined by newlines and scanned
+   * once per batch with the multi-line set; only when that finds something is each value scanned
+   * on its own. Benign requests mostly end here with one pass per plan.
+   */
+  private flushPending(): void {
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
+    const groups = new Map<ValuePlan, PendingValue[]>();
+    for (const item of pending) {
+      const group = groups.get(item.plan);
+      if (group) group.push(item);
+      else groups.set(item.plan, [item]);
+    }
+    for (const [plan, items] of groups) {
+      const joined = items.length > 1 ? Buffer.from(items.map((item) => item.value).join("\n"), "utf8") : undefined;
+      let single: Buffer[] | undefined;
+      for (const batch of plan.untouched?.joined ?? []) {
+        if (joined && batch.joinedSet && batch.joinedSet.match(joined).length === 0) continue;
+        single ??= items.map((item) => Buffer.from(item.value, "utf8"));
+        items.forEach((item, k) => this.scanBatch(batch, single?.[k] ?? Buffer.alloc(0), item.source, item.name));
       }
     }
-    for (const child of node.children) this.scan(child, value, source, name, lookup);
+  }
+
+  private scanBatch(batch: RuleBatch, bytes: Buffer, source: TargetSource, name: string): void {
+    if (batch.set) {
+      for (const i of batch.set.match(bytes)) {
+        const rule = batch.rules[i];
+        if (rule) this.record(rule, bytes, source, name);
+      }
+    }
+    for (const rule of batch.negated) if (!rule.regex.test(bytes)) this.record(rule, bytes, source, name);
   }
 
   private record(rule: CompiledRule, bytes: Buffer, source: TargetSource, name: string): void {
     this.fired ??= new Set();
     if (this.fired.has(rule.index)) return;
-    this.fired.add(rule.index);
     const definition = rule.definition;
+    const label = TARGET_LABELS[source];
+    const target = name === "" || label === "header_names" ? label : `${label}:${name}`;
+    // An excluded match is not a firing: the same rule may still match another target.
+    if (this.filters?.excludes(definition, target)) return;
+    this.fired.add(rule.index);
+    const monitored = this.filters?.monitors(definition) ?? false;
     const found = definition.negate ? bytes : rule.regex.exec(bytes)?.[0];
     const matched = found ? Buffer.from(found.toString("utf8"), "latin1").toString("utf8").slice(0, MATCHED_TEXT_LENGTH) : "";
-    const label = TARGET_LABELS[source];
     this.matches.push({
       ruleId: definition.id,
       category: definition.category,
       severity: definition.severity,
       score: rule.points,
       phase: this.phase,
-      target: name === "" || label === "header_names" ? label : `${label}:${name}`,
+      target,
       matched,
+      ...(monitored ? { monitored: true } : {}),
     });
     const direction = this.phase === "request_headers" || this.phase === "request_body" ? this.inbound : this.outbound;
     direction.matchedAny = true;
+    if (monitored) {
+      direction.monitoredScore += rule.points;
+      if (definition.action === "deny") direction.monitoredDeny = true;
+      return;
+    }
     direction.score += rule.points;
     if (definition.action === "deny" && direction.denyStatus === 0) direction.denyStatus = this.core.settings.denyStatus;
   }
@@ -212,16 +320,19 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
   }
 
   private finish(direction: Direction): Verdict {
+    this.flushPending();
     if (this.decodePassesExhausted) this.truncate("decode_passes");
     const threshold = direction === this.inbound ? this.core.settings.inboundThreshold : this.core.settings.outboundThreshold;
     if (direction.denyStatus === 0 && direction.score >= threshold) direction.denyStatus = this.core.settings.denyStatus;
     const action = direction.denyStatus !== 0 ? "deny" : direction.matchedAny ? "log" : "allow";
+    const wouldDeny = action !== "deny" && (direction.monitoredDeny || direction.score + direction.monitoredScore >= threshold);
     return {
       action,
       status: direction.denyStatus !== 0 ? direction.denyStatus : 200,
       score: direction.score,
       matches: this.matches,
       truncated: this.truncated.slice(),
+      ...(wouldDeny ? { wouldDeny: true } : {}),
     };
   }
 }

@@ -49,6 +49,8 @@ export interface RuleMatch {
   readonly target: string;
   /** The matched text, truncated to a short excerpt and never a redacted secret. */
   readonly matched: string;
+  /** The rule is in monitor mode: reported, not counted toward a deny. */
+  readonly monitored?: boolean | undefined;
 }
 
 /** Why part of a transaction was not inspected (explicit truncation). */

@@ -28,8 +28,10 @@ export interface SecurityEvent {
   readonly enforced: boolean;
   readonly status: number | undefined;
   readonly score: number;
-  readonly rules: readonly { id: string; category: string; target: string; matched: string; score: number }[];
+  readonly rules: readonly { id: string; category: string; target: string; matched: string; score: number; monitored: boolean }[];
   readonly truncated: readonly TruncationReason[];
+  /** Monitored rules would have denied this request had they been enforced. */
+  readonly would_deny: boolean;
   readonly policy_hash: string;
   readonly scope: string;
 }
@@ -59,6 +61,7 @@ export function securityEvent(
     score: verdict.score,
     rules: verdict.matches.map(eventRule),
     truncated: verdict.truncated,
+    would_deny: verdict.wouldDeny === true,
     policy_hash: context.policyHash,
     scope: context.scope,
   };
@@ -71,5 +74,6 @@ function eventRule(match: RuleMatch): SecurityEvent["rules"][number] {
     target: match.target,
     matched: match.matched,
     score: match.score,
+    monitored: match.monitored === true,
   };
 }

@@ -3,15 +3,16 @@ import { parseJson } from "./json-parser.js";
 import { RecordingSink } from "./test-sink.js";
 
 describe("parseJson", () => {
-  it("emits keys and string/number leaves with their paths", () => {
+  it("emits keys and string leaves with their paths; numbers are validated, not emitted", () => {
     const sink = new RecordingSink();
-    expect(parseJson('{"user":{"name":"a\\u0027b","tags":["x",2,true,null]},"n":-1.5e3}', 64, sink)).toBe("complete");
+    expect(parseJson('{"user":{"name":"a\\u0027b","tags":["x",2,true,null,"y"]},"n":-1.5e3}', 64, sink)).toBe("complete");
     expect(sink.of("json")).toEqual([
       ["$.user.name", "a'b"],
       ["$.user.tags[0]", "x"],
-      ["$.user.tags[1]", "2"],
-      ["$.n", "-1.5e3"],
+      ["$.user.tags[4]", "y"],
     ]);
+    expect(parseJson('{"n":1e}', 64, new RecordingSink())).toBe("unparsable_body");
+    expect(parseJson('{"n":01}', 64, new RecordingSink())).toBe("unparsable_body");
     expect(sink.of("json_keys").map(([, k]) => k)).toEqual(["user", "name", "tags", "n"]);
   });
 

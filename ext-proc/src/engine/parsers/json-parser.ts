@@ -12,10 +12,13 @@ interface Frame {
 export type JsonParseOutcome = "complete" | Extract<TruncationReason, "json_depth" | "unparsable_body" | "argument_limit">;
 
 const WS = new Set([32, 9, 10, 13]);
+const NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
 
 /**
  * A tolerant, iterative JSON scanner over a byte string: every object key goes to `json_keys`,
- * every string and number to `json` under its path (`$.user.tags[1]`). No recursion, so nesting
+ * every string to `json` under its path (`$.user.tags[1]`). Numbers, booleans and null are
+ * validated but not emitted: a valid JSON number cannot carry an injection, and skipping them
+ * keeps telemetry-style bodies (thousands of numbers) cheap. No recursion, so nesting
  * cannot overflow the stack; containers deeper than `maxDepth` are skipped and reported. On a
  * syntax error it stops and reports `unparsable_body`; what was found until then is kept.
  */
@@ -35,19 +38,27 @@ export function parseJson(text: string, maxDepth: number, sink: ValueSink): Json
     return `${top.path}.${pendingKey ?? ""}`;
   };
   const readString = (): string | undefined => {
-    // i is at the opening quote
+    // i is at the opening quote. Pieces go into an array: a large string full of escapes must
+    // not become a rope of a million nodes.
     i++;
-    let out = "";
+    const end = text.indexOf('"', i);
+    if (end < 0) return undefined;
+    const plain = text.slice(i, end);
+    if (plain.indexOf("\\") < 0) {
+      i = end + 1;
+      return plain;
+    }
+    const parts: string[] = [];
     let start = i;
     while (i < text.length) {
       const c = text.charCodeAt(i);
       if (c === 34) {
-        out += text.slice(start, i);
+        parts.push(text.slice(start, i));
         i++;
-        return out;
+        return parts.join("");
       }
       if (c === 92) {
-        out += text.slice(start, i);
+        parts.push(text.slice(start, i));
         const e = text[i + 1];
         if (e === "u") {
           let cp = 0;
@@ -65,11 +76,11 @@ export function parseJson(text: string, maxDepth: number, sink: ValueSink): Json
               i += 6;
             }
           }
-          out += cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp);
+          parts.push(cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp));
         } else if (e === undefined) {
           return undefined;
         } else {
-          out += ESCAPES[e] ?? e;
+          parts.push(ESCAPES[e] ?? e);
           i += 2;
         }
         start = i;
@@ -143,10 +154,7 @@ export function parseJson(text: string, maxDepth: number, sink: ValueSink): Json
     if (literalEnd === i) return "unparsable_body";
     const literal = text.slice(i, literalEnd);
     i = literalEnd;
-    if (literal !== "true" && literal !== "false" && literal !== "null") {
-      if (!/^-?[0-9][0-9.eE+-]*$/.test(literal)) return "unparsable_body";
-      if (!emitValue(literal)) return outcome;
-    }
+    if (literal !== "true" && literal !== "false" && literal !== "null" && !NUMBER.test(literal)) return "unparsable_body";
     afterValue();
   }
   return stack.length > 0 ? "unparsable_body" : outcome;

@@ -1,5 +1,8 @@
 import { codePointToBytes } from "./transform-context.js";
 
+/** `html_entity_decode` leaves a value without these unchanged. */
+export const HTML_ENTITY_DECODE_CHANGES = /&/;
+
 const NAMED: Readonly<Record<string, string>> = {
   lt: "<", gt: ">", amp: "&", quot: '"', apos: "'", nbsp: " ", tab: "\t", newline: "\n",
   colon: ":", semi: ";", comma: ",", period: ".", sol: "/", bsol: "\\", lpar: "(", rpar: ")",

@@ -1,5 +1,8 @@
 import { codePointToBytes } from "./transform-context.js";
 
+/** `js_decode` leaves a value without these unchanged. */
+export const JS_DECODE_CHANGES = /\\/;
+
 const SIMPLE: Readonly<Record<string, string>> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f", v: "\v", 0: "\0" };
 
 const ESCAPE = /\\(?:u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|([0-7]{1,3})|(.))/gs;

@@ -56,7 +56,11 @@ function hasHighBytes(input: string): boolean {
  * collapses `//` and `/./`, and resolves `name/..`. A `..` that would climb above the start is
  * kept, because that climb is exactly what path traversal rules look for.
  */
+// Anything normalisation would change: backslashes, lead bytes of overlong forms, empty, `.` and `..` segments.
+export const NORMALIZE_PATH_CHANGES = /[\\\u00c0-\u00ff]|\/\/|(?:^|\/)\.{1,2}(?:\/|$)/;
+
 export function normalizePath(input: string): string {
+  if (!NORMALIZE_PATH_CHANGES.test(input)) return input;
   let s = input;
   if (hasHighBytes(s)) {
     s = foldOverlong(s);

@@ -6,7 +6,7 @@ function run(name: string, input: string, maxDecodePasses = 4): { out: string; c
   const transform = TRANSFORMATIONS.get(name);
   if (!transform) throw new Error(`no transformation ${name}`);
   const context: TransformContext = { maxDecodePasses, decodePassesExhausted: false };
-  return { out: transform(input, context), context };
+  return { out: transform.apply(input, context), context };
 }
 
 describe("transformations", () => {
@@ -53,7 +53,7 @@ describe("transformations", () => {
 
   it("cmd_line undoes quote, caret, backslash and $IFS obfuscation", () => {
     expect(run("cmd_line", "c'a't${IFS}/e\"t\"c/pa\\ss$@wd").out).toBe("cat /etc/passwd");
-    expect(run("cmd_line", "C^M^D /c  DIR,c:\\").out).toBe("cmd /c dir c:");
+    expect(run("cmd_line", "C^M^D /c  DIR,c:\\").out).toBe("CMD /c DIR c:");
   });
 
   it("base64_decode decodes only values that look like base64 text", () => {

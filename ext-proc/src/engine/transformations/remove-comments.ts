@@ -1,3 +1,6 @@
+/** `remove_comments` leaves a value without these unchanged. */
+export const REMOVE_COMMENTS_CHANGES = /\/\*|\*\//;
+
 /**
  * `remove_comments`: SQL/C block comments become a space (`UNION/**\/SELECT` → `UNION SELECT`).
  * MySQL executes the body of `/*! ... *\/` and `/*!50000 ... *\/`, so for those only the markers go.

@@ -1,3 +1,6 @@
+/** `remove_nulls` leaves a value without these unchanged. */
+export const REMOVE_NULLS_CHANGES = /\0/;
+
 /** `remove_nulls`: drops NUL bytes, which C-based back ends treat as string ends. */
 export function removeNulls(input: string): string {
   return input.indexOf("\0") < 0 ? input : input.replaceAll("\0", "");

@@ -1,12 +1,18 @@
 import { codePointToBytes, hexValue, type TransformContext } from "./transform-context.js";
 import { decodeUntilStable, percentDecodeOnce } from "./url-decode.js";
 
+/** `url_decode_uni` leaves a value without these unchanged. */
+export const URL_DECODE_UNI_CHANGES = /[%+]/;
+
+const PERCENT_U = /%[uU]/;
+
 function decodePercentU(input: string): string {
-  if (input.indexOf("%u") < 0 && input.indexOf("%U") < 0) return input;
-  let out = "";
+  let i = input.search(PERCENT_U);
+  if (i < 0) return input;
+  const parts: string[] = [];
   let start = 0;
-  for (let i = 0; i + 5 < input.length; i++) {
-    if (input.charCodeAt(i) !== 37 || (input.charCodeAt(i + 1) | 0x20) !== 117) continue;
+  for (; i >= 0 && i + 5 < input.length; i = input.indexOf("%", i + 1)) {
+    if ((input.charCodeAt(i + 1) | 0x20) !== 117) continue;
     let value = 0;
     let ok = true;
     for (let k = 2; k < 6; k++) {
@@ -17,14 +23,19 @@ function decodePercentU(input: string): string {
     if (!ok) continue;
     // Full-width ASCII (U+FF01-U+FF5E) is folded to ASCII, as IIS does when it decodes %uFFxx.
     const folded = value >= 0xff01 && value <= 0xff5e ? value - 0xfee0 : value;
-    out += input.slice(start, i) + codePointToBytes(folded);
+    parts.push(input.slice(start, i), codePointToBytes(folded));
     i += 5;
     start = i + 1;
   }
-  return out + input.slice(start);
+  parts.push(input.slice(start));
+  return parts.join("");
+}
+
+function decodeOnce(input: string): string {
+  return percentDecodeOnce(decodePercentU(input));
 }
 
 /** `url_decode_uni`: %XX, `+` and IIS-style %uXXXX, repeated until stable, bounded. */
 export function urlDecodeUni(input: string, context: TransformContext): string {
-  return decodeUntilStable(input, context, (s) => percentDecodeOnce(decodePercentU(s)));
+  return decodeUntilStable(input, context, decodeOnce);
 }

@@ -1,26 +1,33 @@
 import { hexValue, type TransformContext } from "./transform-context.js";
 
-/** One pass of %XX and `+` decoding; malformed escapes are kept as they are. */
+/** `url_decode` leaves a value without these unchanged. */
+export const URL_DECODE_CHANGES = /[%+]/;
+
+/** One pass of %XX and `+` decoding over a byte string; malformed escapes are kept as they are. */
 export function percentDecodeOnce(input: string): string {
   if (input.indexOf("%") < 0 && input.indexOf("+") < 0) return input;
-  let out = "";
-  let start = 0;
-  for (let i = 0; i < input.length; i++) {
-    const c = input.charCodeAt(i);
+  // A byte loop over a buffer: linear, and no string building however dense the escapes are.
+  const bytes = Buffer.from(input, "latin1");
+  const out = Buffer.allocUnsafe(bytes.length);
+  let o = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i] ?? 0;
     if (c === 43) {
-      out += input.slice(start, i) + " ";
-      start = i + 1;
-    } else if (c === 37 && i + 2 < input.length) {
-      const hi = hexValue(input.charCodeAt(i + 1));
-      const lo = hexValue(input.charCodeAt(i + 2));
+      out[o++] = 32;
+      continue;
+    }
+    if (c === 37 && i + 2 < bytes.length) {
+      const hi = hexValue(bytes[i + 1] ?? 0);
+      const lo = hexValue(bytes[i + 2] ?? 0);
       if (hi >= 0 && lo >= 0) {
-        out += input.slice(start, i) + String.fromCharCode(hi * 16 + lo);
+        out[o++] = hi * 16 + lo;
         i += 2;
-        start = i + 1;
+        continue;
       }
     }
+    out[o++] = c;
   }
-  return out + input.slice(start);
+  return out.toString("latin1", 0, o);
 }
 
 /** Repeats a decoding pass until the value is stable, at most `maxDecodePasses` times. */

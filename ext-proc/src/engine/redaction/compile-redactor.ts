@@ -1,0 +1,73 @@
+import { compileSingle, sharedPatternSet } from "../matching/regex-cache.js";
+import type { Detector } from "./detector.js";
+import { customDetector } from "./detectors/custom-detector.js";
+import { BUILT_IN_DETECTORS } from "./detectors/registry.js";
+import { JSON_FIELD_DETECTOR } from "./json-field-masker.js";
+import { patternByteBounds } from "./pattern-bounds.js";
+import { RedactionError } from "./redaction-error.js";
+import { CONTEXT_BYTES, MAX_MATCH_BYTES } from "./redaction-limits.js";
+import type { RedactionSettings, Redactor } from "./redaction-types.js";
+import { StreamRedaction, type CompiledDetector, type CompiledRedaction } from "./stream-redaction.js";
+
+/** Printable ASCII but the two characters that would end or escape a JSON string. */
+const MASK_CHAR = /^[ !#-[\]-~]$/;
+const MAX_KEEP_LAST = 8;
+
+function checkMask(mask: RedactionSettings["mask"]): void {
+  if (!MASK_CHAR.test(mask.char)) {
+    throw RedactionError.policyInvalid("redaction.mask.char", `must be one printable ASCII character other than '"' and '\\'`);
+  }
+  const keepLast = mask.keepLast;
+  if (keepLast !== undefined && !(Number.isInteger(keepLast) && keepLast >= 0 && keepLast <= MAX_KEEP_LAST)) {
+    throw RedactionError.policyInvalid("redaction.mask.keepLast", `must be an integer from 0 to ${MAX_KEEP_LAST}`);
+  }
+}
+
+function selectDetectors(settings: RedactionSettings): Detector[] {
+  const selected: Detector[] = [];
+  const names = new Set<string>([JSON_FIELD_DETECTOR]);
+  for (const name of settings.detectors) {
+    const detector = BUILT_IN_DETECTORS.get(name);
+    if (!detector) throw RedactionError.policyInvalid(`redaction.detectors[${name}]`, "unknown detector");
+    if (names.has(name)) throw RedactionError.policyInvalid(`redaction.detectors[${name}]`, "listed twice");
+    names.add(name);
+    selected.push(detector);
+  }
+  for (const { name, pattern } of settings.custom) {
+    if (names.has(name) || BUILT_IN_DETECTORS.has(name)) {
+      throw RedactionError.policyInvalid(`redaction.custom[${name}]`, "name already used by another detector");
+    }
+    names.add(name);
+    selected.push(customDetector(name, pattern));
+  }
+  return selected;
+}
+
+function compileDetector(detector: Detector, keepLast: number | undefined): CompiledDetector {
+  const maxBytes = patternByteBounds(detector.pattern).max + (detector.extend?.maxBytes ?? 0);
+  if (maxBytes > MAX_MATCH_BYTES) throw RedactionError.policyInvalid(`redaction.detectors[${detector.name}]`, `longer than ${MAX_MATCH_BYTES} bytes`);
+  return { detector, regex: compileSingle(detector.pattern, "gd"), maxBytes, keepLast: keepLast ?? detector.keepLast };
+}
+
+/**
+ * Compiles the policy's redaction settings once; the result is shared by every request. Throws
+ * RedactionError `policy_invalid` naming the detector or field at fault.
+ */
+export function compileRedactor(settings: RedactionSettings): Redactor {
+  checkMask(settings.mask);
+  for (const field of settings.jsonFields) {
+    if (field.length === 0) throw RedactionError.policyInvalid("redaction.jsonFields", "a field name is empty");
+  }
+  const detectors = selectDetectors(settings).map((d) => compileDetector(d, settings.mask.keepLast));
+  const compiled: CompiledRedaction = {
+    detectors,
+    prefilter: detectors.length > 0 ? sharedPatternSet(detectors.map((d) => d.detector.pattern), "") : undefined,
+    fields: new Set(settings.jsonFields.map((f) => f.toLowerCase())),
+    maskByte: settings.mask.char.charCodeAt(0),
+  };
+  return {
+    redact: (body, json) => new StreamRedaction(compiled, json).last(body),
+    stream: (json) => new StreamRedaction(compiled, json),
+    maxHoldBytes: Math.max(0, ...detectors.map((d) => d.maxBytes)) + CONTEXT_BYTES,
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * Every limit of the redaction module, in one place. README.md explains each one.
+ */
+
+/**
+ * The longest match any detector may produce, in bytes. A streamed body is held back by at most
+ * this much (plus CONTEXT_BYTES): a private-key PEM block is the longest built-in secret (a
+ * 4096-bit RSA key is about 3.3 KB, an 8192-bit one about 6.5 KB).
+ */
+export const MAX_MATCH_BYTES = 8 * 1024;
+
+/**
+ * Bytes kept before the scan position of a stream: detectors look one character behind a match
+ * (up to 4 bytes of UTF-8) and the mask looks up to 5 bytes back for a `\uXXXX` escape.
+ */
+export const CONTEXT_BYTES = 8;
+
+/** Containers nested deeper than this are not searched for field names (their values still are masked). */
+export const MAX_JSON_DEPTH = 64;
+
+/** The mask character used when the policy names none. */
+export const DEFAULT_MASK_CHAR = "*";
+
+/** Brotli quality when recompressing: 11 (the default) costs ~50x more CPU for ~10% smaller output. */
+export const BROTLI_QUALITY = 5;

@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { parseRuleDefinitions } from "../policy/rule-packs.js";
+import { compileEngine, DEFAULT_ENGINE_SETTINGS } from "./compile-engine.js";
+import type { Budget, RequestHead } from "./types.js";
+
+const never: Budget = { exceeded: () => false };
+const rules = parseRuleDefinitions(
+  [
+    { id: "req", category: "sqli", targets: ["args", "body"], transforms: ["url_decode"], regex: "union\\s+select" },
+    { id: "leak", category: "data-leakage", severity: "error", phase: "response_body", targets: ["response_body"], transforms: [], regex: "SQLSTATE\\[" },
+    { id: "hdr", category: "protocol", severity: "notice", phase: "response_headers", targets: ["status"], transforms: [], regex: "^5\\d\\d$" },
+  ],
+  "test",
+);
+const engine = compileEngine({ ...DEFAULT_ENGINE_SETTINGS, rules });
+const post = (contentType: string): RequestHead => ({
+  method: "POST",
+  path: "/",
+  authority: "a",
+  scheme: "http",
+  headers: [{ name: "content-type", value: Buffer.from(contentType) }],
+});
+
+describe("EngineTransaction", () => {
+  it("keeps inbound and outbound scores apart and a deny sticky", () => {
+    const tx = engine.newTransaction();
+    expect(tx.inspectRequestHeaders({ ...post("text/plain"), path: "/?q=union+select" }, never)).toMatchObject({ action: "deny", score: 5 });
+    expect(tx.inspectRequestBody(Buffer.from("nothing"), { last: true, complete: true }, never)).toMatchObject({ action: "deny", score: 5, matches: [] });
+    expect(tx.inspectResponseHeaders({ status: 503, headers: [] }, never)).toMatchObject({ action: "log", score: 2 });
+    expect(tx.inspectResponseBody(Buffer.from("SQLSTATE[42000]"), { last: true, complete: true }, never)).toMatchObject({
+      action: "deny",
+      score: 6,
+      matches: [{ ruleId: "leak", phase: "response_body", target: "response_body" }],
+    });
+  });
+
+  it("finds a response leak split across chunks", () => {
+    const tx = engine.newTransaction();
+    tx.inspectResponseHeaders({ status: 200, headers: [] }, never);
+    expect(tx.inspectResponseBody(Buffer.from("x".repeat(5000) + "SQLST"), { last: false, complete: true }, never).action).toBe("allow");
+    expect(tx.inspectResponseBody(Buffer.from("ATE[HY000]"), { last: true, complete: true }, never).action).toBe("deny");
+  });
+
+  it("inspects many small streamed chunks and parses the whole body at the end", () => {
+    const tx = engine.newTransaction();
+    tx.inspectRequestHeaders(post("application/json"), never);
+    const body = Buffer.from(JSON.stringify({ pad: "p".repeat(20_000), q: "union select" }));
+    let last = tx.inspectRequestBody(Buffer.alloc(0), { last: false, complete: true }, never);
+    for (let at = 0; at < body.length; at += 700) {
+      last = tx.inspectRequestBody(body.subarray(at, at + 700), { last: at + 700 >= body.length, complete: true }, never);
+    }
+    expect(last.action).toBe("deny");
+  });
+
+  const undecodable: [string, string, Buffer][] = [
+    ["invalid UTF-8 in a form", "application/x-www-form-urlencoded", Buffer.from([0x71, 0x3d, 0xff, 0xfe, 0xc0, 0x80, 0x25, 0x7a])],
+    ["bad percent-encoding", "application/x-www-form-urlencoded", Buffer.from("q=%zz%2%%%u12&%=%")],
+    ["broken JSON", "application/json", Buffer.from('{"a":[1,2,{"b":"\\u12')],
+    ["a multipart body without its boundary", "multipart/form-data; boundary=zzz", Buffer.from("--other\r\nContent-Disposition: form-data\r\n\r\nx")],
+    ["a multipart type without a boundary", "multipart/form-data", Buffer.from("whatever")],
+    ["truncated XML", "application/xml", Buffer.from("<a><b attr='x")],
+    ["binary data", "application/octet-stream", Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) & 0xff))],
+  ];
+  for (const [what, type, body] of undecodable) {
+    it(`answers for ${what} without throwing`, () => {
+      const tx = engine.newTransaction();
+      tx.inspectRequestHeaders(post(type), never);
+      const verdict = tx.inspectRequestBody(body, { last: true, complete: true }, never);
+      expect(["allow", "log"]).toContain(verdict.action);
+    });
+  }
+
+  it("reports unparsable bodies but still inspects their text", () => {
+    const tx = engine.newTransaction();
+    tx.inspectRequestHeaders(post("multipart/form-data; boundary=zzz"), never);
+    const verdict = tx.inspectRequestBody(Buffer.from("no boundary here, union select"), { last: true, complete: true }, never);
+    expect(verdict).toMatchObject({ action: "deny", truncated: ["unparsable_body"] });
+  });
+
+  it("flags JSON nested deeper than the limit and multipart parts past the limit", () => {
+    const limits = { ...DEFAULT_ENGINE_SETTINGS.limits, maxJsonDepth: 3, maxMultipartParts: 1 };
+    const limited = compileEngine({ ...DEFAULT_ENGINE_SETTINGS, rules, limits });
+    const json = limited.newTransaction();
+    json.inspectRequestHeaders(post("application/json"), never);
+    expect(json.inspectRequestBody(Buffer.from('{"a":{"b":{"c":{"d":"x"}}}}'), { last: true, complete: true }, never).truncated).toEqual(["json_depth"]);
+    const multipart = limited.newTransaction();
+    multipart.inspectRequestHeaders(post("multipart/form-data; boundary=b"), never);
+    const parts = '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b\r\nContent-Disposition: form-data; name="c"\r\n\r\n2\r\n--b--';
+    expect(multipart.inspectRequestBody(Buffer.from(parts), { last: true, complete: true }, never).truncated).toEqual(["multipart_parts"]);
+  });
+
+  it("reports decoding that did not settle within the pass limit", () => {
+    const limits = { ...DEFAULT_ENGINE_SETTINGS.limits, maxDecodePasses: 1 };
+    const limited = compileEngine({ ...DEFAULT_ENGINE_SETTINGS, rules, limits });
+    const verdict = limited.newTransaction().inspectRequestHeaders({ ...post("text/plain"), path: "/?q=%252527" }, never);
+    expect(verdict.truncated).toContain("decode_passes");
+  });
+});
