@@ -8,6 +8,7 @@ import { PolicyError } from "../policy/policy-error.js";
 import { runCheck } from "./check-command.js";
 import { UsageError } from "./listen-address.js";
 import { runReplay } from "./replay-command.js";
+import { runWhatIf } from "./what-if-command.js";
 import { SERVE_DEFAULTS, startMeshrasp } from "./serve.js";
 
 const USAGE = `usage: meshrasp <command> [options]
@@ -23,6 +24,9 @@ commands:
   check     Inspect one request given by flags or as a JSON record on stdin; print the verdict.
   replay    [--policy FILE] [--out VERDICTS.jsonl] CORPUS.jsonl[.gz]...
             Run the engine over recorded requests and print detection rates.
+  replay    --policy NEW --baseline OLD CORPUS.jsonl[.gz]...
+            List the recorded requests whose verdict changes from OLD to NEW, with the rules
+            responsible, and a summary line.
 `;
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -101,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
     case "check":
       return runCheck(rest, io);
     case "replay":
-      return runReplay(rest, io);
+      return rest.some((arg) => arg === "--baseline" || arg.startsWith("--baseline=")) ? runWhatIf(rest, io) : runReplay(rest, io);
     case undefined:
     case "help":
     case "--help":
