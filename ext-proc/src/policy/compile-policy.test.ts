@@ -114,6 +114,21 @@ describe("compilePolicy", () => {
     expect(issues.map((i) => i.path)).toEqual(["spec.request.removeHeaders[0]", "spec.request.removeHeaders[1]", "spec.response.setHeaders.content-length"]);
   });
 
+  it("reports every bad custom rule at its own field, and duplicate ids", () => {
+    const rule = (id: string, extra: string) => [`    - id: ${id}`, "      message: m", "      category: sqli", "      targets: [args]", extra];
+    const issues = rejected(
+      ["  rules:", ...rule("a", "      regex: 'abc'"), ...rule("b", "      regex: '(?=x)'"), ...rule("a", "      regex: 'x'"), ...rule("sqli-union-select", "      regex: 'y'")].join("\n"),
+    );
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ["spec.rules[1].regex", 16],
+      ["spec.rules[2].id", 17],
+      ["spec.rules[3].id", 22],
+    ]);
+    expect(issues[0]?.message).toMatch(/invalid RE2 pattern/);
+    expect(issues[1]?.message).toBe('rule id "a" is already used by spec.rules[0]');
+    expect(issues[2]?.message).toBe('rule id "sqli-union-select" is already a built-in rule');
+  });
+
   it("rejects scopes that conflict", () => {
     const issues = rejected(
       ["  scopes:", "    - name: a", "      match: { namespaces: [x] }", "    - name: b", "      match: { namespaces: [x] }"].join("\n"),

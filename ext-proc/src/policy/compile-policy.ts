@@ -4,7 +4,7 @@
  * YAML position of every problem, and the content hash.
  */
 import { createHash } from "node:crypto";
-import { compileEngine } from "../engine/compile-engine.js";
+import { compileEngine, DEFAULT_ENGINE_SETTINGS } from "../engine/compile-engine.js";
 import type { EngineSettings } from "../engine/engine-settings.js";
 import type { RuleDefinition } from "../engine/rule-definition.js";
 import type { Engine, MatchFilter } from "../engine/types.js";
@@ -146,15 +146,45 @@ function scoped(compiler: Compiler, name: string, settings: PolicySettings, path
   };
 }
 
+/** `rule bad-rule field regex: ...` → `regex`: the field an engine error names, if any. */
+function fieldOf(message: string): string | undefined {
+  return /\bfield (\w+)/.exec(message)?.[1];
+}
+
+/**
+ * Custom rules one by one, so that every bad rule is reported at its own field: shape, targets,
+ * transformations and pattern (each rule compiled alone), and ids unique among all rules.
+ */
+function checkCustomRules(parsed: ParsedPolicy, issues: PolicyIssue[]): RuleDefinition[] {
+  const builtinIds = new Set(loadRulePacks(listBuiltinPacks()).map((r) => r.id));
+  const seen = new Map<string, number>();
+  const rules: RuleDefinition[] = [];
+  parsed.document.spec.rules.forEach((raw, index) => {
+    const at: Path = ["spec", "rules", index];
+    try {
+      const [rule] = parseRuleDefinitions([raw], parsed.source);
+      if (rule === undefined) return;
+      compileEngine({ ...DEFAULT_ENGINE_SETTINGS, rules: [rule] });
+      const earlier = seen.get(rule.id);
+      if (builtinIds.has(rule.id)) issues.push(issueAt(parsed, [...at, "id"], `rule id "${rule.id}" is already a built-in rule`));
+      else if (earlier !== undefined) issues.push(issueAt(parsed, [...at, "id"], `rule id "${rule.id}" is already used by spec.rules[${earlier}]`));
+      else {
+        seen.set(rule.id, index);
+        rules.push(rule);
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const field = fieldOf(message);
+      issues.push(issueAt(parsed, field === undefined ? at : [...at, field], message));
+    }
+  });
+  return rules;
+}
+
 export function compilePolicy(parsed: ParsedPolicy): ActivePolicy {
   const { document, source } = parsed;
   const issues: PolicyIssue[] = [];
-  let customRules: RuleDefinition[] = [];
-  try {
-    customRules = parseRuleDefinitions(document.spec.rules, source);
-  } catch (error) {
-    issues.push(issueAt(parsed, ["spec", "rules"], error instanceof Error ? error.message : String(error)));
-  }
+  const customRules = checkCustomRules(parsed, issues);
   const compiler: Compiler = { parsed, issues, engines: new Map(), customRules, usedRules: new Map() };
   const base = scoped(compiler, "spec", document.spec, ["spec"]);
 
