@@ -1,4 +1,5 @@
 /** The compiled, immutable form of a policy that the server consults for each stream. */
+import type { Redactor } from "../engine/redaction/index.js";
 import type { Engine, MatchFilter } from "../engine/types.js";
 import type { LimitAction, PolicyMode, PolicyRequestChanges, PolicyResponseChanges } from "./policy-document.js";
 import type { RequestIdentity } from "./request-conditions.js";
@@ -23,6 +24,16 @@ export interface ScopedPolicy {
   readonly monitoredRules: readonly MatchFilter[];
   readonly requestChanges: PolicyRequestChanges;
   readonly responseChanges: Pick<PolicyResponseChanges, "setHeaders" | "removeHeaders" | "onLeak">;
+  /** Response redaction, when the policy enables it. */
+  readonly redaction: CompiledRedaction | undefined;
+}
+
+export interface CompiledRedaction {
+  readonly redactor: Redactor;
+  /** Whether a response of this content type is redacted. */
+  appliesTo(contentType: string | undefined): boolean;
+  readonly compressed: "recompress" | "identity" | "skip";
+  readonly maxDecompressedBytes: number;
 }
 
 export interface ActivePolicy {

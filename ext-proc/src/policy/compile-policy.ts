@@ -8,9 +8,10 @@ import { compileEngine, DEFAULT_ENGINE_SETTINGS } from "../engine/compile-engine
 import type { EngineSettings } from "../engine/engine-settings.js";
 import type { RuleDefinition } from "../engine/rule-definition.js";
 import type { Engine, MatchFilter } from "../engine/types.js";
-import type { ActivePolicy, ScopedPolicy } from "./active-policy.js";
+import { compileRedactor, DEFAULT_REDACTION_DETECTORS, type Redactor } from "../engine/redaction/index.js";
+import type { ActivePolicy, CompiledRedaction, ScopedPolicy } from "./active-policy.js";
 import { canonicalJson } from "./canonical-json.js";
-import { issueAt, type ParsedPolicy, type PolicySettings } from "./policy-document.js";
+import { issueAt, type ParsedPolicy, type PolicyRedaction, type PolicySettings } from "./policy-document.js";
 import { PolicyError, type PolicyIssue } from "./policy-error.js";
 import { compileConditions } from "./request-conditions.js";
 import { ScopeIndex } from "./scope-index.js";
@@ -51,13 +52,13 @@ function mediaType(contentType: string): string {
   return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
 }
 
-function bodyFilter(types: readonly string[] | undefined): (contentType: string | undefined) => boolean {
+function bodyFilter(types: readonly string[] | undefined, missing = true): (contentType: string | undefined) => boolean {
   if (types === undefined) return () => true;
   const exact = new Set(types.filter((t) => !t.endsWith("/*")));
   const families = types.filter((t) => t.endsWith("/*")).map((t) => t.slice(0, -1));
   // A body without a content type is inspected: leaving the header out must not be a bypass.
   return (contentType) => {
-    if (contentType === undefined || contentType === "") return true;
+    if (contentType === undefined || contentType === "") return missing;
     const type = mediaType(contentType);
     return exact.has(type) || families.some((family) => type.startsWith(family));
   };
@@ -67,6 +68,7 @@ interface Compiler {
   readonly parsed: ParsedPolicy;
   readonly issues: PolicyIssue[];
   readonly engines: Map<string, Engine>;
+  readonly redactors: Map<string, Redactor>;
   readonly customRules: readonly RuleDefinition[];
   readonly usedRules: Map<string, RuleDefinition>;
 }
@@ -111,6 +113,29 @@ function checkHeaderNames(compiler: Compiler, settings: PolicySettings, path: Pa
   Object.keys(settings.denyResponse.headers).forEach((h) => check(h, [...path, "denyResponse", "headers", h]));
 }
 
+function redactionFor(compiler: Compiler, settings: PolicyRedaction, path: Path): CompiledRedaction | undefined {
+  if (!settings.enabled) return undefined;
+  const redactorSettings = {
+    detectors: settings.detectors ?? DEFAULT_REDACTION_DETECTORS,
+    custom: settings.custom,
+    jsonFields: settings.jsonFields,
+    mask: settings.mask,
+  };
+  const key = canonicalJson(redactorSettings);
+  let redactor = compiler.redactors.get(key);
+  if (redactor === undefined) {
+    try {
+      redactor = compileRedactor(redactorSettings);
+    } catch (error) {
+      compiler.issues.push(issueAt(compiler.parsed, path, error instanceof Error ? error.message : String(error)));
+      return undefined;
+    }
+    compiler.redactors.set(key, redactor);
+  }
+  // A response without a content type is not redacted: nothing says what its bytes are.
+  return { redactor, appliesTo: bodyFilter(settings.contentTypes, false), compressed: settings.compressed, maxDecompressedBytes: settings.maxDecompressedBytes };
+}
+
 function scoped(compiler: Compiler, name: string, settings: PolicySettings, path: Path): ScopedPolicy | undefined {
   const rules = rulesFor(compiler, settings, path);
   checkReferences(compiler, settings, rules, path);
@@ -143,6 +168,7 @@ function scoped(compiler: Compiler, name: string, settings: PolicySettings, path
     monitoredRules: settings.ruleOverrides.filter((o) => o.mode === "monitor").map((o) => ({ rules: o.rules })),
     requestChanges: settings.request,
     responseChanges: settings.response,
+    redaction: redactionFor(compiler, settings.response.redaction, [...path, "response", "redaction"]),
   };
 }
 
@@ -185,7 +211,7 @@ export function compilePolicy(parsed: ParsedPolicy): ActivePolicy {
   const { document, source } = parsed;
   const issues: PolicyIssue[] = [];
   const customRules = checkCustomRules(parsed, issues);
-  const compiler: Compiler = { parsed, issues, engines: new Map(), customRules, usedRules: new Map() };
+  const compiler: Compiler = { parsed, issues, engines: new Map(), redactors: new Map(), customRules, usedRules: new Map() };
   const base = scoped(compiler, "spec", document.spec, ["spec"]);
 
   const seenMatches = new Map<string, number>();

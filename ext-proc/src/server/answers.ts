@@ -45,6 +45,40 @@ export function continueBody(direction: Direction, metadata?: DynamicMetadata, m
   );
 }
 
+/** Replaces the body (BUFFERED) or this chunk (STREAMED); an empty replacement clears it. */
+export function replaceBody(direction: Direction, body: Buffer, mutation?: HeaderMutation, metadata?: DynamicMetadata): ProcessingResponse {
+  const value = {
+    response: {
+      status: 0,
+      clearRouteCache: false,
+      headerMutation: mutation,
+      bodyMutation: {
+        mutation: body.length === 0 ? { $case: "clearBody" as const, value: true } : { $case: "body" as const, value: body },
+      },
+    },
+  };
+  return withMetadata(
+    bare(direction === "request" ? { $case: "requestBody", value } : { $case: "responseBody", value }),
+    metadata,
+  );
+}
+
+/**
+ * Asks Envoy to stream the response body to meshrasp (for redaction) where the configured mode
+ * sends none; the request body mode is restated, since Envoy takes both from an override.
+ */
+export function withStreamedResponseBody(answer: ProcessingResponse, requestBodyMode: ProcessingMode_BodySendMode): ProcessingResponse {
+  answer.modeOverride = {
+    requestHeaderMode: ProcessingMode_HeaderSendMode.DEFAULT,
+    responseHeaderMode: ProcessingMode_HeaderSendMode.DEFAULT,
+    requestBodyMode,
+    responseBodyMode: ProcessingMode_BodySendMode.STREAMED,
+    requestTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
+    responseTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
+  };
+  return answer;
+}
+
 /** FULL_DUPLEX_STREAMED: the bytes to forward travel back in the answer, in order. */
 export function streamedBody(direction: Direction, body: Buffer, endOfStream: boolean, metadata?: DynamicMetadata): ProcessingResponse {
   const value = {

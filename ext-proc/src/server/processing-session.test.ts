@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { ProcessingMode_BodySendMode as BodyMode } from "../../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
-import type { ProcessingRequest } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import type { ProcessingRequest, ProcessingResponse } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { BodyChunkInfo, Engine, Phase, Transaction, Verdict } from "../engine/types.js";
 import type { ScopedPolicy } from "../policy/active-policy.js";
 import { createLogger } from "../telemetry/logger.js";
@@ -51,19 +51,37 @@ function scopeOf(engine: RecordingEngine, overrides: Partial<ScopedPolicy> = {})
     monitoredRules: [],
     requestChanges: { removeHeaders: [], tagUpstream: false },
     responseChanges: { setHeaders: {}, removeHeaders: [], onLeak: "log" },
+    redaction: undefined,
     ...overrides,
   };
 }
 
-function session(engine: RecordingEngine, overrides: Partial<ScopedPolicy> = {}): ProcessingSession {
+/** The session, with answers that must be synchronous (no compressed bodies in these tests). */
+interface SyncSession {
+  readonly decisionId: string;
+  handle(message: ProcessingRequest): ProcessingResponse | undefined;
+}
+
+function sync(s: ProcessingSession): SyncSession {
+  return {
+    decisionId: s.decisionId,
+    handle: (message) => {
+      const answer = s.handle(message);
+      if (answer instanceof Promise) throw new Error("expected a synchronous answer");
+      return answer;
+    },
+  };
+}
+
+function session(engine: RecordingEngine, overrides: Partial<ScopedPolicy> = {}): SyncSession {
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   const scope = scopeOf(engine, overrides);
-  return new ProcessingSession({
+  return sync(new ProcessingSession({
     policy: { name: "t", version: "1", hash: "h", maxBodyBytes: 1 << 20, resolve: () => scope },
     metrics: createMetrics({ processMetrics: false }),
     logger: createLogger("silent", sink),
     metadataIdentity: { workload: "w", namespace: "n" },
-  });
+  }));
 }
 
 function headers(path: string, endOfStream: boolean, extra: Record<string, string> = {}): ProcessingRequest["request"] {

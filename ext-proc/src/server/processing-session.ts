@@ -26,8 +26,13 @@ import {
   denyAnswer,
   streamedBody,
   withoutRequestBody,
+  withStreamedResponseBody,
+  replaceBody,
   type Direction,
 } from "./answers.js";
+import { ResponseRedaction, type ChunkRedaction } from "./response-redaction.js";
+import { headerMutation, setHeader } from "./header-codec.js";
+import type { RedactionHit } from "../engine/redaction/index.js";
 import type { ProtocolConfiguration } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { bodyChunkInfo, bodyMode, type BodyMode } from "./body-mode.js";
 import { EMPTY_BODY, headerValue, requestHead, responseHead } from "./header-codec.js";
@@ -46,6 +51,9 @@ class DirectionState {
   /** end_of_stream or trailers seen: Envoy sends nothing more for this direction. */
   ended = false;
 }
+
+/** An answer, or its promise when a step (decompression) is asynchronous. */
+type Answer = ProcessingResponse | Promise<ProcessingResponse>;
 
 /** A blocked response becomes this generic error: the upstream's answer is withheld, not forbidden. */
 const LEAK_STATUS = 502;
@@ -88,6 +96,7 @@ export class ProcessingSession {
   /** Attack categories matched so far, for the upstream tags. */
   private readonly categories: string[] = [];
   private protocol: ProtocolConfiguration | undefined;
+  private redaction: ResponseRedaction | undefined;
   private workload: WorkloadIdentity = { workload: "unknown", namespace: "unknown", source: "unknown" };
   /** Metric label: only names Envoy's configuration vouches for, never the client-chosen host. */
   private workloadLabel = "unknown";
@@ -126,7 +135,7 @@ export class ProcessingSession {
    * (observability mode, or after processing finished). Throws a StreamError when the stream must
    * end with a non-OK status.
    */
-  handle(message: ProcessingRequest): ProcessingResponse | undefined {
+  handle(message: ProcessingRequest): ProcessingResponse | undefined | Promise<ProcessingResponse | undefined> {
     if (this.first) {
       this.first = false;
       const config = message.protocolConfig;
@@ -140,6 +149,11 @@ export class ProcessingSession {
     if (request === undefined) throw new StreamError("unknown_message", "ProcessingRequest has no request member set");
     if (this.scope === undefined && request.$case !== "requestHeaders") this.begin(this.identity(message.attributes));
     const answer = this.dispatch(request, message.attributes);
+    return answer instanceof Promise ? answer.then((a) => this.owed(a, message)) : this.owed(answer, message);
+  }
+
+  /** The answer to send, if one is owed at all. */
+  private owed(answer: ProcessingResponse, message: ProcessingRequest): ProcessingResponse | undefined {
     if (message.observabilityMode || this.finished) return undefined;
     if (answer.response?.$case === "immediateResponse") this.finished = true;
     return answer;
@@ -155,7 +169,7 @@ export class ProcessingSession {
     return { decision_id: this.decisionId, action: this.lastAction, score: this.score };
   }
 
-  private dispatch(request: NonNullable<ProcessingRequest["request"]>, attributes: ProcessingRequest["attributes"]): ProcessingResponse {
+  private dispatch(request: NonNullable<ProcessingRequest["request"]>, attributes: ProcessingRequest["attributes"]): Answer {
     switch (request.$case) {
       case "requestHeaders":
         return this.onRequestHeaders(request.value, attributes);
@@ -172,7 +186,7 @@ export class ProcessingSession {
     }
   }
 
-  private onRequestHeaders(message: HttpHeaders, attributes: ProcessingRequest["attributes"]): ProcessingResponse {
+  private onRequestHeaders(message: HttpHeaders, attributes: ProcessingRequest["attributes"]): Answer {
     const state = this.request;
     if (state.headersSeen || state.bodySeen || state.ended || this.response.headersSeen) {
       throw new StreamError("out_of_order", "request_headers after the request headers, body or response began");
@@ -195,7 +209,7 @@ export class ProcessingSession {
     });
   }
 
-  private onResponseHeaders(message: HttpHeaders): ProcessingResponse {
+  private onResponseHeaders(message: HttpHeaders): Answer {
     const state = this.response;
     if (state.headersSeen || state.bodySeen || state.ended) {
       throw new StreamError("out_of_order", "response_headers after the response headers or body");
@@ -204,11 +218,92 @@ export class ProcessingSession {
     if (message.endOfStream) this.endDirection(state);
     const head = responseHead(message.headers);
     const verdict = this.inspect("response_headers", (tx, budget) => tx.inspectResponseHeaders(head, budget));
-    const changes = this.scope === undefined ? undefined : responseHeaderChanges(this.scope);
-    return this.answerOr(verdict, () => continueHeaders("response", changes, this.metadata(verdict, false)), "response");
+    return this.answerOr(verdict, () => {
+      const plan = state.ended ? undefined : this.planRedaction(head);
+      // Envoy sends no response body in mode NONE: for redaction, ask for it to be streamed.
+      const override = plan !== undefined && state.mode === "none" && this.protocol !== undefined && !this.protocol.sendBodyWithoutWaitingForHeaderResponse;
+      if (override) state.mode = "streamed";
+      // Headers leave before a streamed body: a body sent decoded must lose its content-encoding now.
+      const streamed = plan !== undefined && state.mode !== "buffered" && state.mode !== "buffered_partial";
+      const changes = this.scope === undefined ? undefined : responseHeaderChanges(this.scope, streamed ? plan.headersToRemove() : []);
+      const answer = continueHeaders("response", changes, this.metadata(verdict, false));
+      return override ? withStreamedResponseBody(answer, this.protocol!.requestBodyMode) : answer;
+    }, "response");
   }
 
-  private onBody(direction: Direction, message: HttpBody): ProcessingResponse {
+  /** The redaction of this response, if the policy wants one; failing to plan follows onError. */
+  private planRedaction(head: ReturnType<typeof responseHead>): ResponseRedaction | undefined {
+    try {
+      this.redaction = ResponseRedaction.begin(this.scope?.redaction, head);
+    } catch (error) {
+      this.inspectionFailed("response_headers", new StreamError("undecodable_body", error instanceof Error ? error.message : String(error)));
+    }
+    return this.redaction;
+  }
+
+  /**
+   * A response body under redaction. BUFFERED: decoded, inspected, redacted and replaced whole,
+   * with content-length fixed in the same answer (Envoy still holds the headers). Chunks: each is
+   * decoded, inspected and replaced by what the redactor releases; a decoding failure mid-stream
+   * always ends the stream, since bytes already sent cannot be taken back.
+   */
+  private onRedactedResponseBody(plan: ResponseRedaction, message: HttpBody, info: { last: boolean; complete: boolean }): Answer {
+    const state = this.response;
+    const inspect = (plain: Buffer): Verdict | undefined =>
+      this.inspect("response_body", (tx, budget) => tx.inspectResponseBody(plain, info, budget));
+    if (state.mode === "buffered" || state.mode === "buffered_partial") {
+      let plain: Buffer;
+      try {
+        plain = plan.decodeWhole(message.body);
+      } catch (error) {
+        this.inspectionFailed("response_body", new StreamError("undecodable_body", error instanceof Error ? error.message : String(error)));
+        return continueBody("response");
+      }
+      const verdict = inspect(plain);
+      return this.answerOr(verdict, () => {
+        const result = plan.redactWhole(plain);
+        if (result === undefined) return continueBody("response", this.metadata(verdict, false));
+        this.countRedactions(result.hits);
+        const mutation = headerMutation([setHeader("content-length", String(result.body.length))], [...result.removeHeaders]);
+        return replaceBody("response", result.body, mutation, this.metadata(verdict, false));
+      }, "response");
+    }
+    const last = message.endOfStream;
+    const answerChunk = (plain: Buffer): Answer => {
+      const verdict = inspect(plain);
+      return this.answerOr(verdict, () => {
+        const send = (redacted: ChunkRedaction): ProcessingResponse => {
+          this.countRedactions(redacted.hits);
+          const metadata = this.metadata(verdict, false);
+          return state.mode === "full_duplex" ? streamedBody("response", redacted.body, last, metadata) : replaceBody("response", redacted.body, undefined, metadata);
+        };
+        const redacted = plan.redactChunk(plain, last);
+        return redacted instanceof Promise ? redacted.then(send) : send(redacted);
+      }, "response");
+    };
+    const failed = (error: unknown): never => {
+      throw new StreamError("undecodable_body", error instanceof Error ? error.message : String(error));
+    };
+    try {
+      const plain = plan.decodeChunk(message.body, last);
+      return plain instanceof Promise ? plain.then(answerChunk, failed) : answerChunk(plain);
+    } catch (error) {
+      return failed(error);
+    }
+  }
+
+  private countRedactions(hits: readonly RedactionHit[]): void {
+    if (hits.length === 0) return;
+    const byDetector: Record<string, number> = {};
+    for (const hit of hits) {
+      this.env.metrics.redactions.inc({ detector: hit.detector });
+      byDetector[hit.detector] = (byDetector[hit.detector] ?? 0) + 1;
+    }
+    // Which detectors fired and how often: never the values.
+    this.env.logger.info({ event: "redaction", decision_id: this.decisionId, request_id: this.requestId, redacted: byDetector });
+  }
+
+  private onBody(direction: Direction, message: HttpBody): Answer {
     const state = this.state(direction);
     if (state.ended || state.bodyDone) {
       throw new StreamError("out_of_order", `${direction}_body after the end of the ${direction} body`);
@@ -217,6 +312,7 @@ export class ProcessingSession {
     const info = bodyChunkInfo(state.mode, message.endOfStream);
     if (info.last) state.bodyDone = true;
     if (message.endOfStream) state.ended = true;
+    if (direction === "response" && this.redaction !== undefined) return this.onRedactedResponseBody(this.redaction, message, info);
     const phase: Phase = direction === "request" ? "request_body" : "response_body";
     const verdict =
       direction === "request"
@@ -233,7 +329,7 @@ export class ProcessingSession {
     }, direction);
   }
 
-  private onTrailers(direction: Direction, _message: HttpTrailers): ProcessingResponse {
+  private onTrailers(direction: Direction, _message: HttpTrailers): Answer {
     const state = this.state(direction);
     if (state.ended) throw new StreamError("out_of_order", `${direction}_trailers after the end of the ${direction}`);
     state.ended = true;
@@ -285,7 +381,7 @@ export class ProcessingSession {
    * response path a deny is a leak: blocked only if the policy says `onLeak: block`, as a generic
    * 502 (a clean local reply while Envoy holds the response headers, a stream reset after).
    */
-  private answerOr(verdict: Verdict | undefined, otherwise: () => ProcessingResponse, direction: Direction = "request"): ProcessingResponse {
+  private answerOr(verdict: Verdict | undefined, otherwise: () => Answer, direction: Direction = "request"): Answer {
     const scope = this.scope;
     if (verdict?.action !== "deny" || scope?.mode !== "enforce") return otherwise();
     if (direction === "response" && scope.responseChanges.onLeak !== "block") return otherwise();

@@ -6,7 +6,8 @@ export type StreamErrorCode =
   | "unknown_message"
   | "out_of_order"
   | "internal_error"
-  | "inspection_timeout";
+  | "inspection_timeout"
+  | "undecodable_body";
 
 const GRPC_STATUS: Record<StreamErrorCode, GrpcStatus> = {
   malformed_message: GrpcStatus.INVALID_ARGUMENT,
@@ -14,6 +15,7 @@ const GRPC_STATUS: Record<StreamErrorCode, GrpcStatus> = {
   out_of_order: GrpcStatus.INVALID_ARGUMENT,
   internal_error: GrpcStatus.INTERNAL,
   inspection_timeout: GrpcStatus.DEADLINE_EXCEEDED,
+  undecodable_body: GrpcStatus.INTERNAL,
 };
 
 export class StreamError extends Error {

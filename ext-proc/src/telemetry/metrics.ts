@@ -18,6 +18,7 @@ export interface MeshraspMetrics {
   readonly failOpen: Counter<"reason">;
   readonly shadowDisagreements: Counter<"direction">;
   readonly truncations: Counter<"reason">;
+  readonly redactions: Counter<"detector">;
 }
 
 /** Phase latency buckets: ext_proc answers must stay far below Envoy's 200 ms message timeout. */
@@ -92,6 +93,12 @@ export function createMetrics(options: { processMetrics: boolean }): MeshraspMet
       name: "meshrasp_shadow_disagreements_total",
       help: "Requests on which the shadow policy's verdict differs from the enforced one.",
       labelNames: ["direction"],
+      registers,
+    }),
+    redactions: new Counter({
+      name: "meshrasp_redactions_total",
+      help: "Values masked in response bodies, by detector.",
+      labelNames: ["detector"],
       registers,
     }),
     truncations: new Counter({

@@ -53,12 +53,3 @@ export function groupedNumberStart(inner: string): string {
 export function tokenEnd(inner: string): string {
   return `(?:[^${inner}]|$)`;
 }
-
-/**
- * `[class]{0,max}` for a max above RE2's repetition limit of 1000, written so that the DFA stays
- * small (no ambiguous split between blocks).
- */
-export function upTo(characterClass: string, max: number): string {
-  if (max <= 1000) return `${characterClass}{0,${max}}`;
-  return `(?:${characterClass}{1000}${upTo(characterClass, max - 1000)}|${characterClass}{0,999})`;
-}

@@ -20,6 +20,10 @@ for (const c of "0123456789+-.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX
 /** The detector name of a JSON field hit. */
 export const JSON_FIELD_DETECTOR = "json-field";
 
+function fieldHit(start: number, end: number): RedactionHit {
+  return { detector: JSON_FIELD_DETECTOR, offset: start, length: end - start };
+}
+
 /**
  * Masks the values of named fields in a JSON body, byte by byte, as the body streams: a
  * tolerant tokenizer (strings, escapes, containers, keys) whose whole state is a few fields, so
@@ -35,6 +39,8 @@ export const JSON_FIELD_DETECTOR = "json-field";
  */
 export class JsonFieldMasker {
   private readonly maxKeyBytes: number;
+  /** Lower-case ASCII field names as bytes: compared without allocating, as most keys are ASCII. */
+  private readonly asciiFields: readonly Buffer[];
   /** Container kinds (true: object) of the enclosing containers, up to MAX_JSON_DEPTH. */
   private readonly objects: boolean[] = [];
   private depth = 0;
@@ -42,7 +48,9 @@ export class JsonFieldMasker {
   private inString = false;
   private escaped = false;
   private stringIsKey = false;
-  private key: number[] = [];
+  /** The key being read, up to one byte more than the longest field name (then it cannot match). */
+  private readonly key: Uint8Array;
+  private keyLength = 0;
   private keyMatched = false;
   private valueWanted = false;
   private inLiteral = false;
@@ -51,116 +59,165 @@ export class JsonFieldMasker {
   /** Containers open inside a masked value; 0 when the masked value is a scalar. */
   private maskedDepth = 0;
   private masking = false;
-  private hitStart = -1;
+  private hitStart = 0;
 
+  /** `fields`: lower-case field names. */
   constructor(
     private readonly fields: ReadonlySet<string>,
     private readonly maskByte: number,
   ) {
     this.maxKeyBytes = Math.max(0, ...[...fields].map((f) => Buffer.byteLength(f)));
+    this.key = new Uint8Array(this.maxKeyBytes + 1);
+    this.asciiFields = [...fields].map((f) => Buffer.from(f)).filter((f) => f.every((b) => b < 0x80));
   }
 
   /**
    * Reads `body` (the next bytes of the stream, starting at absolute offset `offset`) and writes
    * the masked bytes into `out` (same length, a copy of `body`). Finished values go to `hits`.
+   * One loop with the state in locals: this runs over every byte of every JSON response, and
+   * field reads and calls per byte cost ten times more than the loop itself.
    */
   mask(body: Buffer, out: Buffer, offset: number, hits: RedactionHit[]): void {
-    for (let i = 0; i < body.length; i++) {
-      const byte = body[i] ?? 0;
-      if (this.inString) {
-        if (this.masking) out[i] = this.maskByte;
-        if (this.escaped) this.escaped = false;
-        else if (byte === BACKSLASH) this.escaped = true;
-        else if (byte === QUOTE) {
-          out[i] = QUOTE;
-          this.inString = false;
-          if (this.stringIsKey) this.endKey();
-          else this.endValue(offset + i + 1, hits);
-          continue;
+    const { maskByte, key, maxKeyBytes, objects } = this;
+    const length = body.length;
+    let { depth, expectKey, inString, escaped, stringIsKey, keyLength, keyMatched, valueWanted } = this;
+    let { inLiteral, literalIndex, literalIsNumber, maskedDepth, masking, hitStart } = this;
+    let i = 0;
+    while (i < length) {
+      let byte = body[i] ?? 0;
+      if (inString) {
+        if (!escaped) {
+          // Most of a JSON body is string text: run to the next quote or backslash.
+          if (masking) {
+            while (byte !== QUOTE && byte !== BACKSLASH) {
+              out[i] = maskByte;
+              if (++i === length) break;
+              byte = body[i] ?? 0;
+            }
+          } else if (stringIsKey) {
+            while (byte !== QUOTE && byte !== BACKSLASH) {
+              if (keyLength <= maxKeyBytes) key[keyLength++] = byte;
+              if (++i === length) break;
+              byte = body[i] ?? 0;
+            }
+          } else {
+            while (byte !== QUOTE && byte !== BACKSLASH) {
+              if (++i === length) break;
+              byte = body[i] ?? 0;
+            }
+          }
+          if (i === length) break;
+          if (byte === QUOTE) {
+            inString = false;
+            if (stringIsKey) keyMatched = this.keyMatches(keyLength);
+            else if (masking && maskedDepth === 0) {
+              hits.push(fieldHit(hitStart, offset + i + 1));
+              masking = false;
+            }
+            i++;
+            continue;
+          }
         }
-        if (this.stringIsKey && this.key.length <= this.maxKeyBytes) this.key.push(byte);
+        escaped = !escaped;
+        if (masking) out[i] = maskByte;
+        if (stringIsKey && keyLength <= maxKeyBytes) key[keyLength++] = byte;
+        i++;
         continue;
       }
-      if (this.inLiteral) {
+      if (inLiteral) {
         if (LITERAL[byte] === 1) {
-          if (this.masking) out[i] = this.literalIsNumber ? (this.literalIndex === 0 ? ZERO : SPACE) : (NULL[this.literalIndex] ?? SPACE);
-          this.literalIndex++;
+          if (masking) out[i] = literalIsNumber ? SPACE : (NULL[literalIndex] ?? SPACE);
+          literalIndex++;
+          i++;
           continue;
         }
-        this.inLiteral = false;
-        this.endValue(offset + i, hits);
+        inLiteral = false;
+        if (masking && maskedDepth === 0) {
+          hits.push(fieldHit(hitStart, offset + i));
+          masking = false;
+        }
       }
-      this.structural(byte, offset + i, out, i, hits);
+      switch (byte) {
+        case QUOTE:
+          inString = true;
+          stringIsKey = expectKey && maskedDepth === 0 && depth <= MAX_JSON_DEPTH && objects[depth - 1] === true;
+          if (stringIsKey) keyLength = 0;
+          else if (valueWanted) {
+            valueWanted = false;
+            masking = true;
+            hitStart = offset + i;
+          }
+          break;
+        case OPEN_OBJECT:
+        case OPEN_ARRAY:
+          if (valueWanted) {
+            valueWanted = false;
+            masking = true;
+            hitStart = offset + i;
+          }
+          if (masking) maskedDepth++;
+          if (depth < MAX_JSON_DEPTH) objects[depth] = byte === OPEN_OBJECT;
+          depth++;
+          expectKey = byte === OPEN_OBJECT;
+          break;
+        case CLOSE_OBJECT:
+        case CLOSE_ARRAY:
+          depth = Math.max(0, depth - 1);
+          expectKey = false;
+          valueWanted = false;
+          if (maskedDepth > 0 && --maskedDepth === 0) {
+            hits.push(fieldHit(hitStart, offset + i + 1));
+            masking = false;
+          }
+          break;
+        case COLON:
+          expectKey = false;
+          valueWanted = keyMatched;
+          keyMatched = false;
+          break;
+        case COMMA:
+          expectKey = objects[depth - 1] === true;
+          valueWanted = false;
+          keyMatched = false;
+          break;
+        default:
+          if (LITERAL[byte] === 1) {
+            if (valueWanted) {
+              valueWanted = false;
+              masking = true;
+              hitStart = offset + i;
+            }
+            inLiteral = true;
+            literalIndex = 1;
+            literalIsNumber = (byte >= ZERO && byte <= 0x39) || byte === 0x2d;
+            if (masking) out[i] = literalIsNumber ? ZERO : (NULL[0] ?? SPACE);
+          }
+      }
+      i++;
     }
+    Object.assign(this, { depth, expectKey, inString, escaped, stringIsKey, keyLength, keyMatched, valueWanted });
+    Object.assign(this, { inLiteral, literalIndex, literalIsNumber, maskedDepth, masking, hitStart });
   }
 
   /** The body ended: a value cut short is still reported. */
   finish(length: number, hits: RedactionHit[]): void {
-    if (this.hitStart >= 0) hits.push({ detector: JSON_FIELD_DETECTOR, offset: this.hitStart, length: length - this.hitStart });
-    this.hitStart = -1;
-  }
-
-  private structural(byte: number, at: number, out: Buffer, i: number, hits: RedactionHit[]): void {
-    switch (byte) {
-      case QUOTE:
-        this.inString = true;
-        this.stringIsKey = this.expectKey && this.maskedDepth === 0 && this.depth <= MAX_JSON_DEPTH && this.objects[this.depth - 1] === true;
-        if (this.stringIsKey) this.key = [];
-        else this.startValue(at);
-        return;
-      case OPEN_OBJECT:
-      case OPEN_ARRAY:
-        this.startValue(at);
-        if (this.masking) this.maskedDepth++;
-        if (this.depth < MAX_JSON_DEPTH) this.objects[this.depth] = byte === OPEN_OBJECT;
-        this.depth++;
-        this.expectKey = byte === OPEN_OBJECT;
-        return;
-      case CLOSE_OBJECT:
-      case CLOSE_ARRAY:
-        this.depth = Math.max(0, this.depth - 1);
-        this.expectKey = false;
-        this.valueWanted = false;
-        if (this.maskedDepth > 0 && --this.maskedDepth === 0) this.endValue(at + 1, hits);
-        return;
-      case COLON:
-        this.expectKey = false;
-        if (this.keyMatched) this.valueWanted = true;
-        this.keyMatched = false;
-        return;
-      case COMMA:
-        this.expectKey = this.objects[this.depth - 1] === true;
-        this.valueWanted = false;
-        this.keyMatched = false;
-        return;
-      default:
-        if (LITERAL[byte] === 1) {
-          this.startValue(at);
-          this.inLiteral = true;
-          this.literalIndex = 1;
-          this.literalIsNumber = (byte >= ZERO && byte <= 0x39) || byte === 0x2d;
-          if (this.masking) out[i] = this.literalIsNumber ? ZERO : (NULL[0] ?? SPACE);
-        }
-    }
-  }
-
-  private startValue(at: number): void {
-    if (this.valueWanted) {
-      this.valueWanted = false;
-      this.masking = true;
-      this.hitStart = at;
-    }
-  }
-
-  private endKey(): void {
-    this.keyMatched =
-      this.key.length <= this.maxKeyBytes && this.fields.has(Buffer.from(this.key).toString("utf8").toLowerCase());
-  }
-
-  private endValue(end: number, hits: RedactionHit[]): void {
-    if (!this.masking || this.maskedDepth > 0) return;
+    if (this.masking) hits.push(fieldHit(this.hitStart, length));
     this.masking = false;
-    hits.push({ detector: JSON_FIELD_DETECTOR, offset: this.hitStart, length: end - this.hitStart });
-    this.hitStart = -1;
+  }
+
+  /** Whether the key just read (`length` bytes) is one of the fields. */
+  private keyMatches(length: number): boolean {
+    if (length > this.maxKeyBytes) return false;
+    const key = this.key;
+    let ascii = true;
+    for (let k = 0; k < length; k++) if ((key[k] ?? 0) >= 0x80) ascii = false;
+    if (!ascii) return this.fields.has(Buffer.from(key.subarray(0, length)).toString("utf8").toLowerCase());
+    for (const field of this.asciiFields) {
+      if (field.length !== length) continue;
+      let k = 0;
+      for (let b = key[0] ?? 0; k < length && (b >= 0x41 && b <= 0x5a ? b + 32 : b) === field[k]; b = key[++k] ?? 0);
+      if (k === length) return true;
+    }
+    return false;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Stable error codes of the redaction module, usable as metric labels: a policy that cannot be
  * compiled, a compressed body that inflates past its limit, one that is not what its
- * content-encoding says, and an encoding this module does not decode.
+ * content-encoding says, and an encoding this module does not decode (parseContentEncoding
+ * reports it; the caller raises it).
  */
 export type RedactionErrorCode = "policy_invalid" | "decompression_limit" | "corrupt_encoding" | "unsupported_encoding";
 
@@ -20,12 +21,5 @@ export class RedactionError extends Error {
   /** A setting that cannot be compiled: `where` names the detector or field. */
   static policyInvalid(where: string, reason: string): RedactionError {
     return new RedactionError("policy_invalid", `${where}: ${reason}`);
-  }
-
-  /** Normalises anything thrown into a RedactionError, keeping an existing one as it is. */
-  static from(reason: unknown, code: RedactionErrorCode): RedactionError {
-    if (reason instanceof RedactionError) return reason;
-    if (reason instanceof Error) return new RedactionError(code, reason.message, { cause: reason });
-    return new RedactionError(code, String(reason), { cause: reason });
   }
 }

@@ -10,8 +10,8 @@
 export const MAX_MATCH_BYTES = 8 * 1024;
 
 /**
- * Bytes kept before the scan position of a stream: detectors look one character behind a match
- * (up to 4 bytes of UTF-8) and the mask looks up to 5 bytes back for a `\uXXXX` escape.
+ * Bytes kept before the scan position of a stream: RE2's `^` and `\b` look one byte behind where
+ * a search starts, and the mask looks up to 5 bytes back to recognise a `\uXXXX` escape.
  */
 export const CONTEXT_BYTES = 8;
 

@@ -27,7 +27,8 @@ export interface RedactionResult {
  * One streamed body. The outputs of every `push` and of `end`, concatenated, are exactly what
  * `Redactor.redact` gives for the whole body. A push may return fewer bytes than it was given
  * (at most `Redactor.maxHoldBytes` are held back); `end` returns the rest. A hit is reported
- * once, by the call that found it, which may come before all of its bytes are returned.
+ * once, by the call that found it, which may come before all of its bytes are returned (a JSON
+ * field value is reported when it ends). Each call's hits are sorted by offset.
  */
 export interface StreamRedactor {
   push(chunk: Buffer): RedactionResult;

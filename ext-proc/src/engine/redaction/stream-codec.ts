@@ -17,6 +17,7 @@ export interface StreamCodec {
 class ZlibStreamCodec implements StreamCodec {
   private output: Buffer[] = [];
   private total = 0;
+  private written = false;
   private failure: Error | undefined;
   private readonly closed: Promise<void>;
 
@@ -47,7 +48,10 @@ class ZlibStreamCodec implements StreamCodec {
   }
 
   async push(chunk: Buffer): Promise<Buffer> {
-    if (chunk.length > 0) await this.settle((done) => this.stream.write(chunk, () => done()));
+    if (chunk.length > 0) {
+      this.written = true;
+      await this.settle((done) => this.stream.write(chunk, () => done()));
+    }
     if (chunk.length > 0 && this.flushKind !== undefined) {
       const kind = this.flushKind;
       await this.settle((done) => (this.stream as unknown as zlib.Zlib).flush(kind, done));
@@ -55,8 +59,10 @@ class ZlibStreamCodec implements StreamCodec {
     return this.take();
   }
 
+  /** Ends the body. An empty body stays empty: no gzip header for nothing, no error for no input. */
   async end(): Promise<Buffer> {
-    if (!this.failure) {
+    if (!this.written) this.stream.destroy();
+    else if (!this.failure) {
       this.stream.end();
       await this.closed;
     }

@@ -84,7 +84,7 @@ export class StreamRedaction implements StreamRedactor {
     // A copy: the caller may reuse its chunk's memory once push returns.
     this.window = final ? EMPTY : Buffer.from(this.window.subarray(keep - this.base));
     this.base = keep;
-    return { body, hits };
+    return { body, hits: hits.sort((a, b) => a.offset - b.offset) };
   }
 
   private scan(end: number, final: boolean, hits: RedactionHit[]): void {

@@ -16,7 +16,6 @@ export function compressOptions(encoding: ContentEncoding, sizeHint: number): zl
 
 /** Turns a zlib failure into `decompression_limit` (the output passed `maxBytes`) or `corrupt_encoding`. */
 export function decodeFailure(error: unknown, encoding: ContentEncoding, maxBytes: number): RedactionError {
-  if (error instanceof RedactionError) return error;
   if ((error as { code?: unknown } | null)?.code === "ERR_BUFFER_TOO_LARGE") return decompressionLimit(encoding, maxBytes);
   const reason = error instanceof Error ? error.message : String(error);
   return new RedactionError("corrupt_encoding", `${encoding} body does not decode: ${reason}`, { cause: error });

@@ -12,8 +12,9 @@ describe("aws-secret-key", () => {
     expect(secretsFound("aws-secret-key", `AWS_SECRET_ACCESS_KEY=${SECRET}`)).toEqual([SECRET]);
   });
 
-  it("ignores a bare 40-character string, a git SHA, and a value of the wrong length", () => {
+  it("ignores a bare 40-character string, a git SHA, and values of the wrong length", () => {
     expect(secretsFound("aws-secret-key", `token ${SECRET}`)).toEqual([]);
+    expect(secretsFound("aws-secret-key", "commit 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b")).toEqual([]);
     expect(secretsFound("aws-secret-key", "secret_access_key: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2")).toEqual([]);
     expect(secretsFound("aws-secret-key", `secret_access_key=${SECRET.slice(1)}`)).toEqual([]);
   });
