@@ -2,54 +2,36 @@
  * A policy reload while 64 streams are mid-request: every stream finishes normally, under the
  * policy it started with, and new streams get the new policy.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Writable } from "node:stream";
-import { credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProcessingMode_BodySendMode as BodyMode } from "../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
-import {
+import type {
   ExternalProcessorClient,
-  type ProcessingRequest,
-  type ProcessingResponse,
+  ProcessingRequest,
+  ProcessingResponse,
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
-import { startMeshrasp, type Meshrasp } from "../../ext-proc/src/cli/serve.js";
+import type { Meshrasp } from "../../ext-proc/src/cli/serve.js";
+import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
 import { defaultPolicyPath } from "../../ext-proc/src/policy/policy-document.js";
 
 const STREAMS = 64;
 const ATTACK_BODY = "q=1' UNION SELECT password FROM users--";
 
+let server: InProcess;
 let app: Meshrasp;
 let client: ExternalProcessorClient;
 let file: string;
-const logs: Record<string, unknown>[] = [];
+let logs: Record<string, unknown>[];
 const defaults = readFileSync(defaultPolicyPath(), "utf8");
 
 beforeAll(async () => {
-  file = join(mkdtempSync(join(tmpdir(), "meshrasp-reload-")), "policy.yaml");
-  writeFileSync(file, defaults);
-  app = await startMeshrasp({
-    grpc: "127.0.0.1:0",
-    admin: "127.0.0.1:0",
-    policyFile: file,
-    logLevel: "info",
-    logDestination: new Writable({
-      write: (chunk: Buffer, _e, cb) => {
-        logs.push(...chunk.toString().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
-        cb();
-      },
-    }),
-    processMetrics: false,
-    pollMs: 60_000,
-  });
-  client = new ExternalProcessorClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure());
+  file = policyFile(defaults);
+  server = await startInProcess({ policyFile: file, pollMs: 60_000 });
+  ({ app, client, logs } = server);
 });
 
-afterAll(async () => {
-  client.close();
-  await app.shutdown();
-});
+afterAll(() => server.stop());
 
 function headers(): ProcessingRequest {
   const pairs = [[":method", "POST"], [":path", "/search"], [":authority", "shop"], [":scheme", "http"], ["content-type", "application/x-www-form-urlencoded"]];

@@ -2,23 +2,22 @@
  * The shadow policy sees the same traffic in monitor mode: its disagreements with the enforced
  * policy are counted and logged with the decision id, and nothing it decides reaches Envoy.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Writable } from "node:stream";
-import { credentials, Metadata } from "@grpc/grpc-js";
+import { readFileSync } from "node:fs";
+import { Metadata } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
+import type {
   ExternalProcessorClient,
-  type ProcessingRequest,
-  type ProcessingResponse,
+  ProcessingRequest,
+  ProcessingResponse,
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
-import { startMeshrasp, type Meshrasp } from "../../ext-proc/src/cli/serve.js";
+import type { Meshrasp } from "../../ext-proc/src/cli/serve.js";
+import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
 import { defaultPolicyPath } from "../../ext-proc/src/policy/policy-document.js";
 
+let server: InProcess;
 let app: Meshrasp;
 let client: ExternalProcessorClient;
-const logs: Record<string, unknown>[] = [];
+let logs: Record<string, unknown>[];
 
 /** The shadow turns SQL injection rules off and blocks a path the enforced policy allows. */
 const SHADOW = readFileSync(defaultPolicyPath(), "utf8").replace("  failure:", [
@@ -35,28 +34,11 @@ const SHADOW = readFileSync(defaultPolicyPath(), "utf8").replace("  failure:", [
 ].join("\n"));
 
 beforeAll(async () => {
-  const shadowFile = join(mkdtempSync(join(tmpdir(), "meshrasp-shadow-")), "shadow.yaml");
-  writeFileSync(shadowFile, SHADOW);
-  app = await startMeshrasp({
-    grpc: "127.0.0.1:0",
-    admin: "127.0.0.1:0",
-    shadowPolicyFile: shadowFile,
-    logLevel: "info",
-    logDestination: new Writable({
-      write: (chunk: Buffer, _e, cb) => {
-        logs.push(...chunk.toString().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
-        cb();
-      },
-    }),
-    processMetrics: false,
-  });
-  client = new ExternalProcessorClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure());
+  server = await startInProcess({ shadowPolicyFile: policyFile(SHADOW, "shadow.yaml") });
+  ({ app, client, logs } = server);
 });
 
-afterAll(async () => {
-  client.close();
-  await app.shutdown();
-});
+afterAll(() => server.stop());
 
 /** One headers-only request; resolves with the answer once the stream has closed. */
 function get(path: string): Promise<ProcessingResponse> {

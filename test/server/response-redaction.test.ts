@@ -5,26 +5,22 @@
  * bodies (recompressed, or sent decoded without content-encoding), a decompression bomb, and a
  * response whose body mode is NONE (meshrasp asks for it with mode_override).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Writable } from "node:stream";
+import { readFileSync } from "node:fs";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
+import { Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProcessingMode_BodySendMode as BodyMode } from "../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
-import {
+import type {
   ExternalProcessorClient,
-  type ProcessingRequest,
-  type ProcessingResponse,
+  ProcessingRequest,
+  ProcessingResponse,
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
-import { startMeshrasp, type Meshrasp } from "../../ext-proc/src/cli/serve.js";
+import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
 import { defaultPolicyPath } from "../../ext-proc/src/policy/policy-document.js";
 
 const CARD = "4111 1111 1111 1111";
 const AWS_KEY = "AKIAIOSFODNN7EXAMPLE";
 
-let app: Meshrasp;
 let client: ExternalProcessorClient;
 
 function policy(compressed: "recompress" | "identity"): string {
@@ -34,28 +30,18 @@ function policy(compressed: "recompress" | "identity"): string {
   );
 }
 
-async function start(compressed: "recompress" | "identity"): Promise<{ app: Meshrasp; client: ExternalProcessorClient }> {
-  const file = join(mkdtempSync(join(tmpdir(), "meshrasp-redact-")), "policy.yaml");
-  writeFileSync(file, policy(compressed));
-  const started = await startMeshrasp({
-    grpc: "127.0.0.1:0",
-    admin: "127.0.0.1:0",
-    policyFile: file,
-    logLevel: "silent",
-    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-    processMetrics: false,
-  });
-  return { app: started, client: new ExternalProcessorClient(`127.0.0.1:${started.grpcPort}`, credentials.createInsecure()) };
+async function start(compressed: "recompress" | "identity"): Promise<InProcess> {
+  return startInProcess({ policyFile: policyFile(policy(compressed)), logLevel: "silent" });
 }
 
+let server: InProcess;
+
 beforeAll(async () => {
-  ({ app, client } = await start("recompress"));
+  server = await start("recompress");
+  ({ client } = server);
 });
 
-afterAll(async () => {
-  client.close();
-  await app.shutdown();
-});
+afterAll(() => server.stop());
 
 const pairs = (entries: [string, string][]) => ({ headers: entries.map(([key, v]) => ({ key, value: "", rawValue: Buffer.from(v) })) });
 const bodyMsg = (direction: "requestBody" | "responseBody", body: Buffer, endOfStream: boolean): ProcessingRequest => ({
@@ -229,8 +215,7 @@ describe("response redaction through the server", () => {
       expect(text).toContain('"user":"ana"');
       x.stream.end();
     } finally {
-      other.client.close();
-      await other.app.shutdown();
+      await other.stop();
     }
   });
 });

@@ -8,7 +8,7 @@ import type {
 } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { StatusCode } from "../../../protos/generated/envoy/type/v3/http_status.js";
 import {
-  ProcessingMode_BodySendMode,
+  type ProcessingMode_BodySendMode,
   ProcessingMode_HeaderSendMode,
 } from "../../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
 import { headerMutation, setHeader } from "./header-codec.js";
@@ -64,15 +64,19 @@ export function replaceBody(direction: Direction, body: Buffer, mutation?: Heade
 }
 
 /**
- * Asks Envoy to stream the response body to meshrasp (for redaction) where the configured mode
- * sends none; the request body mode is restated, since Envoy takes both from an override.
+ * Sets both body modes for the rest of this request. Envoy takes both body modes from an override
+ * (a missing one means NONE), so both are always stated; header and trailer modes stay as they are.
  */
-export function withStreamedResponseBody(answer: ProcessingResponse, requestBodyMode: ProcessingMode_BodySendMode): ProcessingResponse {
+export function withBodyModes(
+  answer: ProcessingResponse,
+  requestBodyMode: ProcessingMode_BodySendMode,
+  responseBodyMode: ProcessingMode_BodySendMode,
+): ProcessingResponse {
   answer.modeOverride = {
     requestHeaderMode: ProcessingMode_HeaderSendMode.DEFAULT,
     responseHeaderMode: ProcessingMode_HeaderSendMode.DEFAULT,
     requestBodyMode,
-    responseBodyMode: ProcessingMode_BodySendMode.STREAMED,
+    responseBodyMode,
     requestTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
     responseTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
   };
@@ -97,22 +101,6 @@ export function streamedBody(direction: Direction, body: Buffer, endOfStream: bo
     bare(direction === "request" ? { $case: "requestBody", value } : { $case: "responseBody", value }),
     metadata,
   );
-}
-
-/**
- * Stops Envoy sending the request body (it passes through uninspected) and keeps the response
- * body mode as it is: Envoy takes both body modes from an override, so both are always given.
- */
-export function withoutRequestBody(answer: ProcessingResponse, responseBodyMode: ProcessingMode_BodySendMode): ProcessingResponse {
-  answer.modeOverride = {
-    requestHeaderMode: ProcessingMode_HeaderSendMode.DEFAULT,
-    responseHeaderMode: ProcessingMode_HeaderSendMode.DEFAULT,
-    requestBodyMode: ProcessingMode_BodySendMode.NONE,
-    responseBodyMode,
-    requestTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
-    responseTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
-  };
-  return answer;
 }
 
 export function continueTrailers(direction: Direction, metadata?: DynamicMetadata): ProcessingResponse {

@@ -25,8 +25,7 @@ import {
   continueTrailers,
   denyAnswer,
   streamedBody,
-  withoutRequestBody,
-  withStreamedResponseBody,
+  withBodyModes,
   replaceBody,
   type Direction,
 } from "./answers.js";
@@ -34,6 +33,7 @@ import { ResponseRedaction, type ChunkRedaction } from "./response-redaction.js"
 import { headerMutation, setHeader } from "./header-codec.js";
 import type { RedactionHit } from "../engine/redaction/index.js";
 import type { ProtocolConfiguration } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { ProcessingMode_BodySendMode } from "../../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
 import { bodyChunkInfo, bodyMode, type BodyMode } from "./body-mode.js";
 import { EMPTY_BODY, headerValue, requestHead, responseHead } from "./header-codec.js";
 import { StreamError } from "./protocol-error.js";
@@ -227,7 +227,7 @@ export class ProcessingSession {
       const streamed = plan !== undefined && state.mode !== "buffered" && state.mode !== "buffered_partial";
       const changes = this.scope === undefined ? undefined : responseHeaderChanges(this.scope, streamed ? plan.headersToRemove() : []);
       const answer = continueHeaders("response", changes, this.metadata(verdict, false));
-      return override ? withStreamedResponseBody(answer, this.protocol!.requestBodyMode) : answer;
+      return override ? withBodyModes(answer, this.protocol!.requestBodyMode, ProcessingMode_BodySendMode.STREAMED) : answer;
     }, "response");
   }
 
@@ -363,7 +363,7 @@ export class ProcessingSession {
     const protocol = this.protocol;
     if (protocol === undefined || protocol.sendBodyWithoutWaitingForHeaderResponse) return answer;
     if (this.request.mode === "none" || this.request.mode === "full_duplex" || this.request.mode === "unknown") return answer;
-    return withoutRequestBody(answer, protocol.responseBodyMode);
+    return withBodyModes(answer, ProcessingMode_BodySendMode.NONE, protocol.responseBodyMode);
   }
 
   private state(direction: Direction): DirectionState {
