@@ -4,6 +4,7 @@
  * is never counted as malformed, unknown, out-of-order or internal.
  */
 import { describe, expect, it } from "vitest";
+import { status as GrpcCode } from "@grpc/grpc-js";
 import { expectContinue, expectDeny } from "./answer-checks.js";
 import {
   getRequest,
@@ -145,5 +146,27 @@ describe("cancel at every point", () => {
     const stream = meshrasp.envoy.open();
     expectContinue(await stream.exchange(getRequest("/after-the-storm")), "requestHeaders");
     stream.closeLikeEnvoy();
+  });
+});
+
+describe("graceful close: Envoy half-closes right after its last message and waits (§0 ext_proc_graceful_grpc_close)", () => {
+  it("still answers the pending message, a deny, before ending the stream OK", async () => {
+    const requestId = newRequestId();
+    const stream = meshrasp.envoy.open();
+    stream.send(getRequest("/download?file=../../../../etc/passwd", requestId));
+    stream.halfClose();
+    expectDeny(await stream.nextAnswer(), { requestId });
+    expect((await stream.serverEnd()).code).toBe(GrpcCode.OK);
+  });
+
+  it("still answers every pipelined STREAMED chunk before ending the stream OK", async () => {
+    const stream = meshrasp.envoy.open({ requestBodyMode: BodyMode.STREAMED });
+    expectContinue(await stream.exchange(postRequest("/upload", "text/plain", 9)), "requestHeaders");
+    ["abc", "def", "ghi"].forEach((chunk, index) => stream.send(requestBody(chunk, index === 2)));
+    stream.halfClose();
+    for (const answer of await stream.nextAnswers(3)) expectContinue(answer, "requestBody");
+    const end = await stream.serverEnd();
+    expect(end.code).toBe(GrpcCode.OK);
+    expect(stream.answers).toHaveLength(4);
   });
 });

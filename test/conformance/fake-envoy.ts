@@ -47,8 +47,12 @@ export class FakeEnvoy {
     this.client = new Client(address, credentials.createInsecure(), { "grpc.default_authority": "ext-proc.local" });
   }
 
-  /** Opens the stream for one HTTP request. Nothing is sent until the first message. */
+  /**
+   * Opens the stream for one HTTP request. The gRPC call starts at once, whereas Envoy opens it lazily with its first
+   * message (§0); tests send that message right away unless an empty stream is the point.
+   */
   open(options: StreamOptions = {}): EnvoyStream {
+    // What `grpc_service.initial_metadata` adds to every stream (§4, §5); the server must not depend on it.
     const metadata = new Metadata();
     metadata.set("x-extproc-caller", "fake-envoy");
     const call = this.client.makeBidiStreamRequest<ProcessingRequest | Buffer, ProcessingResponse>(
@@ -107,35 +111,6 @@ export class EnvoyStream {
   /** Sends Envoy's envelope (metadata_context, protocol_config if first) with no `request` member set. */
   sendWithoutMember(): void {
     this.call.write(this.envelope(undefined));
-  }
-
-  private envelope(message: EnvoyMessage | undefined): ProcessingRequest {
-    const observability = this.options.observability ?? false;
-    const request: ProcessingRequest = {
-      request: message,
-      metadataContext: { filterMetadata: { ...this.options.forwardedMetadata }, typedFilterMetadata: {} },
-      attributes: this.attributesFor(message),
-      observabilityMode: observability,
-      protocolConfig:
-        this.firstMessage && !observability
-          ? {
-              requestBodyMode: this.options.requestBodyMode ?? BodyMode.NONE,
-              responseBodyMode: this.options.responseBodyMode ?? BodyMode.NONE,
-              sendBodyWithoutWaitingForHeaderResponse: this.options.sendBodyWithoutWaitingForHeaderResponse ?? false,
-            }
-          : undefined,
-    };
-    this.firstMessage = false;
-    return request;
-  }
-
-  private attributesFor(message: EnvoyMessage | undefined): ProcessingRequest["attributes"] {
-    if (message === undefined) return {};
-    const direction = message.$case.startsWith("request") ? "request" : "response";
-    const configured = direction === "request" ? this.options.requestAttributes : this.options.responseAttributes;
-    if (configured === undefined || this.attributesSent[direction]) return {};
-    this.attributesSent[direction] = true;
-    return { [ATTRIBUTES_KEY]: { ...configured } };
   }
 
   /** Sends bytes as they are: for messages no real Envoy would produce. */
@@ -206,6 +181,35 @@ export class EnvoyStream {
   closeLikeEnvoy(): void {
     this.halfClose();
     this.cancel();
+  }
+
+  private envelope(message: EnvoyMessage | undefined): ProcessingRequest {
+    const observability = this.options.observability ?? false;
+    const request: ProcessingRequest = {
+      request: message,
+      metadataContext: { filterMetadata: { ...this.options.forwardedMetadata }, typedFilterMetadata: {} },
+      attributes: this.attributesFor(message),
+      observabilityMode: observability,
+      protocolConfig:
+        this.firstMessage && !observability
+          ? {
+              requestBodyMode: this.options.requestBodyMode ?? BodyMode.NONE,
+              responseBodyMode: this.options.responseBodyMode ?? BodyMode.NONE,
+              sendBodyWithoutWaitingForHeaderResponse: this.options.sendBodyWithoutWaitingForHeaderResponse ?? false,
+            }
+          : undefined,
+    };
+    this.firstMessage = false;
+    return request;
+  }
+
+  private attributesFor(message: EnvoyMessage | undefined): ProcessingRequest["attributes"] {
+    if (message === undefined) return {};
+    const direction = message.$case.startsWith("request") ? "request" : "response";
+    const configured = direction === "request" ? this.options.requestAttributes : this.options.responseAttributes;
+    if (configured === undefined || this.attributesSent[direction]) return {};
+    this.attributesSent[direction] = true;
+    return { [ATTRIBUTES_KEY]: { ...configured } };
   }
 
   private describeAnswers(): string {

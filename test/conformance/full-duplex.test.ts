@@ -125,6 +125,50 @@ describe("FULL_DUPLEX_STREAMED request body", () => {
   });
 });
 
+describe("FULL_DUPLEX_STREAMED both ways at once", () => {
+  it("keeps each direction's answers in order while the two directions interleave", async () => {
+    const upload = ["part-1;", "part-2;", "part-3"];
+    const download = ["<ok>", "stored", "</ok>"];
+    const stream = meshrasp.envoy.open({ requestBodyMode: BodyMode.FULL_DUPLEX_STREAMED, responseBodyMode: BodyMode.FULL_DUPLEX_STREAMED });
+    stream.send(postRequest("/sync", "text/plain", upload.join("").length));
+    stream.send(requestBody(upload[0] ?? "", false));
+    stream.send(okResponseHeaders());
+    stream.send(requestBody(upload[1] ?? "", false));
+    stream.send(responseBody(download[0] ?? "", false));
+    stream.send(requestBody(upload[2] ?? "", true));
+    stream.send(responseBody(download[1] ?? "", false));
+    stream.send(responseBody(download[2] ?? "", true));
+    const requestPath: ProcessingResponse[] = [];
+    const responsePath: ProcessingResponse[] = [];
+    const done = (path: ProcessingResponse[], phase: "requestBody" | "responseBody"): boolean => path.length > 1 && endsBody(phase)(path.at(-1) as ProcessingResponse);
+    while (!done(requestPath, "requestBody") || !done(responsePath, "responseBody")) {
+      const answer = await stream.nextAnswer();
+      const direction = answer.response?.$case.startsWith("request") === true ? requestPath : responsePath;
+      direction.push(answer);
+      expect(requestPath.length + responsePath.length, "answers in all").toBeLessThan(64);
+    }
+    expectContinue(requestPath.shift(), "requestHeaders");
+    expectContinue(responsePath.shift(), "responseHeaders");
+    const forwarded = (path: ProcessingResponse[], phase: "requestBody" | "responseBody"): string =>
+      Buffer.concat(path.map((answer) => expectStreamedChunk(answer, phase).body)).toString("utf8");
+    expect(forwarded(requestPath, "requestBody")).toBe(upload.join(""));
+    expect(forwarded(responsePath, "responseBody")).toBe(download.join(""));
+    expect(await stream.unreadAnswersAfter(100)).toEqual([]);
+    stream.closeLikeEnvoy();
+  });
+
+  it("answers headers then trailers for a request that has trailers but no body data", async () => {
+    const stream = meshrasp.envoy.open(duplexRequest);
+    stream.send(postRequest("/upload", "text/plain", 0));
+    stream.send(requestTrailers([["x-done", "1"]]));
+    expectContinue(await stream.nextAnswer(), "requestHeaders");
+    const answers = await readDuplexAnswers(stream, (answer) => answer.response?.$case !== "requestBody");
+    expectAnswer(answers.pop(), "requestTrailers");
+    for (const answer of answers) expect(expectStreamedChunk(answer, "requestBody").body).toHaveLength(0);
+    stream.closeLikeEnvoy();
+  });
+});
+
 describe("FULL_DUPLEX_STREAMED deny on the headers", () => {
   it("answers only the deny although the whole body was already sent, and counts no stream error", async () => {
     const requestId = newRequestId();

@@ -11,13 +11,13 @@ import { compileRedactor, DEFAULT_REDACTION_DETECTORS } from "../../ext-proc/src
 const BODY_BYTES = 64 * 1024;
 const WARMUP_RUNS = 100;
 /** Batches of runs: the firm assertion takes the quietest batch, as other processes come and go. */
-const BATCHES = 5;
-const RUNS_PER_BATCH = 200;
+const BATCHES = 10;
+const RUNS_PER_BATCH = 100;
 /**
- * On this shared 2-core machine (load average ~5 while measured) CPU p50 was 0.39–0.56 ms and p95
- * 0.6–0.7 ms, but p99 was 1.2–5 ms: a collection of the 64 KiB output buffers, or another
- * process on the same core, lands in 1 % of runs. So the firm assertion is on p95 (of the quietest
- * batch), with p99 bounded loosely; the figures are printed for the report.
+ * On this shared 2-core machine (load average 5–6.7 while measured) CPU p50 was 0.39–0.64 ms and
+ * the quietest batch's p95 0.63–0.90 ms, but p99 was 1.2–5 ms: a collection of the 64 KiB output
+ * buffers, or another process on the same core, lands in 1 % of runs. So the firm assertion is on
+ * p95 (of the quietest batch), with p99 bounded loosely; the figures are printed for the report.
  */
 const P95_CPU_BUDGET_MS = 1;
 const P99_CPU_BUDGET_MS = 10;

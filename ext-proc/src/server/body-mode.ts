@@ -39,6 +39,7 @@ export function bodyChunkInfo(mode: BodyMode, endOfStream: boolean): { last: boo
     case "buffered_partial":
       return { last: true, complete: false };
     default:
-      return { last: false, complete: false };
+      // More chunks follow: nothing is known to be missing.
+      return { last: false, complete: true };
   }
 }

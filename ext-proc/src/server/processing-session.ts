@@ -5,7 +5,6 @@
  * answers leave in exactly the order Envoy asked, one per message, which is what Envoy requires in
  * every body mode (STREAMED pipelines chunks and matches answers first-in first-out).
  */
-import { randomUUID } from "node:crypto";
 import type {
   HttpBody,
   HttpHeaders,
@@ -18,7 +17,6 @@ import type { ActivePolicy, ScopedPolicy } from "../policy/active-policy.js";
 import { hostOf, pathOf, type RequestIdentity } from "../policy/request-conditions.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { MeshraspMetrics } from "../telemetry/metrics.js";
-import { securityEvent, type DecisionContext } from "../telemetry/security-event.js";
 import {
   continueBody,
   continueHeaders,
@@ -31,15 +29,15 @@ import {
 } from "./answers.js";
 import { ResponseRedaction, type ChunkRedaction } from "./response-redaction.js";
 import { headerMutation, setHeader } from "./header-codec.js";
-import type { RedactionHit } from "../engine/redaction/index.js";
 import type { ProtocolConfiguration } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { ProcessingMode_BodySendMode } from "../../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
 import { bodyChunkInfo, bodyMode, type BodyMode } from "./body-mode.js";
 import { EMPTY_BODY, headerValue, requestHead, responseHead } from "./header-codec.js";
 import { StreamError } from "./protocol-error.js";
 import { ShadowEvaluation } from "./shadow-evaluation.js";
-import { addCategories, decisionTags, requestHeaderChanges, responseHeaderChanges } from "./header-changes.js";
-import { identityFromAttributes, resolveIdentity, type PartialIdentity, type WorkloadIdentity } from "./workload-identity.js";
+import { DecisionRecord } from "./decision-record.js";
+import { requestHeaderChanges, responseHeaderChanges } from "./header-changes.js";
+import { identityFromAttributes, resolveIdentity, type PartialIdentity } from "./workload-identity.js";
 
 /** Where one direction (request or response) of the HTTP exchange stands. */
 class DirectionState {
@@ -58,9 +56,6 @@ type Answer = ProcessingResponse | Promise<ProcessingResponse>;
 /** A blocked response becomes this generic error: the upstream's answer is withheld, not forbidden. */
 const LEAK_STATUS = 502;
 
-/** Dynamic metadata namespace meshrasp writes; Envoy applies it if listed in receiving_namespaces. */
-export const METADATA_NAMESPACE = "meshrasp";
-
 export interface SessionEnvironment {
   readonly policy: ActivePolicy;
   readonly metrics: MeshraspMetrics;
@@ -72,7 +67,6 @@ export interface SessionEnvironment {
 }
 
 export class ProcessingSession {
-  readonly decisionId = randomUUID();
   private readonly request = new DirectionState();
   private readonly response = new DirectionState();
   /** Chosen at the first message, when what the policy needs to know of the request is known. */
@@ -82,31 +76,35 @@ export class ProcessingSession {
   private first = true;
   /** After an immediate response Envoy stops processing; anything it still sends is not answered. */
   private finished = false;
-  private requestId: string | undefined;
   private grpcRequest = false;
-  private method: string | undefined;
-  private path: string | undefined;
-  private authority: string | undefined;
-  private lastAction: Verdict["action"] = "allow";
-  private score = 0;
   private timedOut = false;
   private shadow: ShadowEvaluation | undefined;
   /** An immediate response denied this request. */
   private denied = false;
-  /** Attack categories matched so far, for the upstream tags. */
-  private readonly categories: string[] = [];
   private protocol: ProtocolConfiguration | undefined;
   private redaction: ResponseRedaction | undefined;
-  private workload: WorkloadIdentity = { workload: "unknown", namespace: "unknown", source: "unknown" };
-  /** Metric label: only names Envoy's configuration vouches for, never the client-chosen host. */
-  private workloadLabel = "unknown";
 
-  constructor(private readonly env: SessionEnvironment) {}
+  private readonly decision: DecisionRecord;
+
+  constructor(private readonly env: SessionEnvironment) {
+    this.decision = new DecisionRecord(env.metrics, env.logger, env.policy.hash);
+  }
+
+  get decisionId(): string {
+    return this.decision.id;
+  }
+
+  /** A summary for the log line written when the stream ends badly. */
+  summary(): ReturnType<DecisionRecord["summary"]> {
+    return this.decision.summary();
+  }
 
   /** The scope of this request; with response-first streams only the workload is known. */
   private begin(request: RequestIdentity): ScopedPolicy {
     const scope = this.env.policy.resolve(request);
     this.scope = scope;
+    this.decision.scope = scope.scope;
+    this.decision.enforced = scope.mode === "enforce";
     if (this.env.shadow !== undefined) this.shadow = new ShadowEvaluation(this.env.shadow, request);
     if (scope.mode !== "off") {
       const exclusions = scope.exclusions(request);
@@ -119,11 +117,11 @@ export class ProcessingSession {
 
   private identity(attributes: ProcessingRequest["attributes"], head?: { authority: string; path: string; method: string }): RequestIdentity {
     const host = head ? hostOf(head.authority) : "";
-    this.workload = resolveIdentity(this.env.metadataIdentity, identityFromAttributes(attributes), host);
-    this.workloadLabel = this.workload.source === "metadata" || this.workload.source === "xds.node" ? this.workload.workload : "unknown";
+    const workload = resolveIdentity(this.env.metadataIdentity, identityFromAttributes(attributes), host);
+    this.decision.setWorkload(workload);
     return {
-      workload: this.workload.workload,
-      namespace: this.workload.namespace,
+      workload: workload.workload,
+      namespace: workload.namespace,
       host,
       path: head ? pathOf(head.path) : "",
       method: head ? head.method : "",
@@ -161,12 +159,7 @@ export class ProcessingSession {
 
   /** The stream ended (any way): settle the comparison with the shadow policy. */
   finish(): void {
-    this.shadow?.settle(this.denied, this.decisionId, this.env.metrics, this.env.logger);
-  }
-
-  /** A summary for the log line written when the stream ends. */
-  summary(): { decision_id: string; action: Verdict["action"]; score: number } {
-    return { decision_id: this.decisionId, action: this.lastAction, score: this.score };
+    this.shadow?.settle(this.denied, this.decision.id, this.env.metrics, this.env.logger);
   }
 
   private dispatch(request: NonNullable<ProcessingRequest["request"]>, attributes: ProcessingRequest["attributes"]): Answer {
@@ -194,17 +187,17 @@ export class ProcessingSession {
     state.headersSeen = true;
     if (message.endOfStream) this.endDirection(state);
     const head = requestHead(message.headers);
-    this.requestId = headerValue(head.headers, "x-request-id")?.toString("latin1");
+    this.decision.requestId = headerValue(head.headers, "x-request-id")?.toString("latin1");
     this.grpcRequest = headerValue(head.headers, "content-type")?.toString("latin1").toLowerCase().startsWith("application/grpc") ?? false;
-    this.method = head.method;
-    this.path = head.path;
-    this.authority = head.authority;
+    this.decision.method = head.method;
+    this.decision.path = head.path;
+    this.decision.authority = head.authority;
     const scope = this.begin(this.identity(attributes, head));
     this.inspectRequestBodies = scope.inspectsBody(headerValue(head.headers, "content-type")?.toString("latin1"));
     const verdict = this.inspect("request_headers", (tx, budget) => tx.inspectRequestHeaders(head, budget));
     return this.answerOr(verdict, () => {
-      const changes = requestHeaderChanges(scope, head.headers, () => this.tags());
-      const answer = continueHeaders("request", changes, this.metadata(verdict, state.ended));
+      const changes = requestHeaderChanges(scope, head.headers, () => this.decision.tags());
+      const answer = continueHeaders("request", changes, this.decision.metadata(verdict, state.ended));
       return this.inspectRequestBodies || state.ended ? answer : this.skipRequestBody(answer);
     });
   }
@@ -226,7 +219,7 @@ export class ProcessingSession {
       // Headers leave before a streamed body: a body sent decoded must lose its content-encoding now.
       const streamed = plan !== undefined && state.mode !== "buffered" && state.mode !== "buffered_partial";
       const changes = this.scope === undefined ? undefined : responseHeaderChanges(this.scope, streamed ? plan.headersToRemove() : []);
-      const answer = continueHeaders("response", changes, this.metadata(verdict, false));
+      const answer = continueHeaders("response", changes, this.decision.metadata(verdict, false));
       return override ? withBodyModes(answer, this.protocol!.requestBodyMode, ProcessingMode_BodySendMode.STREAMED) : answer;
     }, "response");
   }
@@ -262,10 +255,10 @@ export class ProcessingSession {
       const verdict = inspect(plain);
       return this.answerOr(verdict, () => {
         const result = plan.redactWhole(plain);
-        if (result === undefined) return continueBody("response", this.metadata(verdict, false));
-        this.countRedactions(result.hits);
+        if (result === undefined) return continueBody("response", this.decision.metadata(verdict, false));
+        this.decision.redactions(result.hits);
         const mutation = headerMutation([setHeader("content-length", String(result.body.length))], [...result.removeHeaders]);
-        return replaceBody("response", result.body, mutation, this.metadata(verdict, false));
+        return replaceBody("response", result.body, mutation, this.decision.metadata(verdict, false));
       }, "response");
     }
     const last = message.endOfStream;
@@ -273,8 +266,8 @@ export class ProcessingSession {
       const verdict = inspect(plain);
       return this.answerOr(verdict, () => {
         const send = (redacted: ChunkRedaction): ProcessingResponse => {
-          this.countRedactions(redacted.hits);
-          const metadata = this.metadata(verdict, false);
+          this.decision.redactions(redacted.hits);
+          const metadata = this.decision.metadata(verdict, false);
           return state.mode === "full_duplex" ? streamedBody("response", redacted.body, last, metadata) : replaceBody("response", redacted.body, undefined, metadata);
         };
         const redacted = plan.redactChunk(plain, last);
@@ -290,17 +283,6 @@ export class ProcessingSession {
     } catch (error) {
       return failed(error);
     }
-  }
-
-  private countRedactions(hits: readonly RedactionHit[]): void {
-    if (hits.length === 0) return;
-    const byDetector: Record<string, number> = {};
-    for (const hit of hits) {
-      this.env.metrics.redactions.inc({ detector: hit.detector });
-      byDetector[hit.detector] = (byDetector[hit.detector] ?? 0) + 1;
-    }
-    // Which detectors fired and how often: never the values.
-    this.env.logger.info({ event: "redaction", decision_id: this.decisionId, request_id: this.requestId, redacted: byDetector });
   }
 
   private onBody(direction: Direction, message: HttpBody): Answer {
@@ -320,12 +302,12 @@ export class ProcessingSession {
           ? this.inspect(phase, (tx, budget) => tx.inspectRequestBody(message.body, info, budget))
           : undefined
         : this.inspect(phase, (tx, budget) => tx.inspectResponseBody(message.body, info, budget));
-    const metadata = this.metadata(verdict, direction === "request" && info.last);
+    const metadata = this.decision.metadata(verdict, direction === "request" && info.last);
     return this.answerOr(verdict, () => {
       if (state.mode === "full_duplex") return streamedBody(direction, message.body, message.endOfStream, metadata);
       // Request headers are still held by Envoy in the buffered modes: the tags can be brought up to date.
       const retag = direction === "request" && this.scope?.requestChanges.tagUpstream === true && (state.mode === "buffered" || state.mode === "buffered_partial");
-      return continueBody(direction, metadata, retag ? { setHeaders: this.tags(), removeHeaders: [] } : undefined);
+      return continueBody(direction, metadata, retag ? { setHeaders: this.decision.tags(), removeHeaders: [] } : undefined);
     }, direction);
   }
 
@@ -345,12 +327,8 @@ export class ProcessingSession {
           : tx.inspectResponseBody(EMPTY_BODY, info, budget),
       );
     }
-    const metadata = verdict === undefined ? undefined : this.metadata(verdict, direction === "request");
+    const metadata = verdict === undefined ? undefined : this.decision.metadata(verdict, direction === "request");
     return this.answerOr(verdict, () => continueTrailers(direction, metadata), direction);
-  }
-
-  private tags(): ReturnType<typeof decisionTags> {
-    return decisionTags(this.decisionId, this.score, this.categories);
   }
 
   /**
@@ -391,13 +369,13 @@ export class ProcessingSession {
       {
         status: direction === "response" ? LEAK_STATUS : verdict.status,
         what: direction,
-        decisionId: this.decisionId,
-        requestId: this.requestId,
+        decisionId: this.decision.id,
+        requestId: this.decision.requestId,
         grpc: this.grpcRequest,
         headers: scope.denyHeaders,
         details: `meshrasp_denied:${rule}`,
       },
-      this.metadata(verdict, true),
+      this.decision.metadata(verdict, true),
     );
   }
 
@@ -426,7 +404,7 @@ export class ProcessingSession {
         this.inspectionFailed(phase, new StreamError("inspection_timeout", `inspection of ${phase} exceeded ${limit} ms`));
       }
     }
-    this.record(phase, verdict);
+    this.decision.record(phase, verdict);
     return verdict;
   }
 
@@ -434,55 +412,7 @@ export class ProcessingSession {
   private inspectionFailed(phase: Phase, error: StreamError): undefined {
     if (this.scope?.onError !== "allow") throw error;
     this.env.metrics.failOpen.inc({ reason: error.code });
-    this.env.logger.warn({ event: "fail_open", decision_id: this.decisionId, phase, code: error.code, err: error.message });
+    this.env.logger.warn({ event: "fail_open", decision_id: this.decision.id, phase, code: error.code, err: error.message });
     return undefined;
-  }
-
-  private record(phase: Phase, verdict: Verdict): void {
-    const { metrics, logger } = this.env;
-    const workload = this.workloadLabel;
-    const enforced = this.scope?.mode === "enforce";
-    this.score = verdict.score;
-    addCategories(this.categories, verdict);
-    if (verdict.action !== "allow") this.lastAction = verdict.action;
-    const category = verdict.matches[0]?.category ?? "none";
-    const action = verdict.action === "deny" && !enforced ? "log" : verdict.action;
-    metrics.decisions.inc({ action, phase, category, workload });
-    for (const match of verdict.matches) metrics.ruleMatches.inc({ rule_id: match.ruleId, category: match.category });
-    if (verdict.matches.length > 0 || verdict.action !== "allow") {
-      logger.info(securityEvent(this.decisionContext(), phase, verdict, enforced));
-    }
-  }
-
-  private decisionContext(): DecisionContext {
-    return {
-      decisionId: this.decisionId,
-      requestId: this.requestId,
-      workload: this.workload.workload,
-      namespace: this.workload.namespace,
-      authority: this.authority,
-      method: this.method,
-      path: this.path,
-      policyHash: this.env.policy.hash,
-      scope: this.scope?.scope ?? "spec",
-    };
-  }
-
-  /**
-   * Decision data for Envoy's dynamic metadata (access logs, later filters): sent with denies,
-   * with any phase that matched something, and with the last answer of the request direction.
-   */
-  private metadata(verdict: Verdict | undefined, final: boolean): Record<string, unknown> | undefined {
-    if (verdict === undefined) return undefined;
-    if (!final && verdict.matches.length === 0 && verdict.action === "allow") return undefined;
-    return {
-      [METADATA_NAMESPACE]: {
-        decision_id: this.decisionId,
-        action: verdict.action,
-        score: verdict.score,
-        rules: verdict.matches.map((m) => m.ruleId).join(","),
-        policy_hash: this.env.policy.hash,
-      },
-    };
   }
 }

@@ -195,8 +195,20 @@ export class JsonFieldMasker {
       }
       i++;
     }
-    Object.assign(this, { depth, expectKey, inString, escaped, stringIsKey, keyLength, keyMatched, valueWanted });
-    Object.assign(this, { inLiteral, literalIndex, literalIsNumber, maskedDepth, masking, hitStart });
+    this.depth = depth;
+    this.expectKey = expectKey;
+    this.inString = inString;
+    this.escaped = escaped;
+    this.stringIsKey = stringIsKey;
+    this.keyLength = keyLength;
+    this.keyMatched = keyMatched;
+    this.valueWanted = valueWanted;
+    this.inLiteral = inLiteral;
+    this.literalIndex = literalIndex;
+    this.literalIsNumber = literalIsNumber;
+    this.maskedDepth = maskedDepth;
+    this.masking = masking;
+    this.hitStart = hitStart;
   }
 
   /** The body ended: a value cut short is still reported. */

@@ -18,6 +18,9 @@ export const CONTEXT_BYTES = 8;
 /** Containers nested deeper than this are not searched for field names (their values still are masked). */
 export const MAX_JSON_DEPTH = 64;
 
+/** The most trailing characters a policy may leave unmasked (the policy schema's maximum). */
+export const MAX_KEEP_LAST = 8;
+
 /** The mask character used when the policy names none. */
 export const DEFAULT_MASK_CHAR = "*";
 

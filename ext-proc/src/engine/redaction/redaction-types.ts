@@ -17,7 +17,10 @@ export interface RedactionHit {
   readonly length: number;
 }
 
-/** Redacted bytes (the same length as the input: masking preserves length) and what was masked. */
+/**
+ * Redacted bytes (the same length as the input: masking preserves length) and what was masked.
+ * When nothing was masked, `body` may share memory with the input.
+ */
 export interface RedactionResult {
   readonly body: Buffer;
   readonly hits: readonly RedactionHit[];

@@ -62,6 +62,16 @@ describe("StreamRedaction", () => {
     expect(stream.end().body.length).toBe(0);
   });
 
+  it("masks a JSON field value far longer than the hold limit as it streams", () => {
+    const secret = "s3cr3t ".repeat(20_000);
+    const body = Buffer.from(JSON.stringify({ id: 1, password: secret, after: "visible" }));
+    const chunks = Array.from({ length: Math.ceil(body.length / 4096) }, (_, k) => body.subarray(k * 4096, (k + 1) * 4096));
+    const result = streamed(redactor, chunks, true);
+    expect(Math.max(...result.held)).toBeLessThanOrEqual(redactor.maxHoldBytes);
+    expect(JSON.parse(result.body.toString())).toEqual({ id: 1, password: "#".repeat(secret.length), after: "visible" });
+    expect(result.hits).toEqual([{ detector: "json-field", offset: body.indexOf('"s3cr3t'), length: secret.length + 2 }]);
+  });
+
   it("reports hit offsets relative to the whole stream", () => {
     const result = streamed(redactor, [Buffer.alloc(5000, "x "), Buffer.from(" AKIAIOSFODNN7EXAMPLE ")]);
     expect(result.hits).toEqual([{ detector: "aws-access-key", offset: 5001, length: 20 }]);

@@ -115,10 +115,10 @@ export class StreamRedaction implements StreamRedactor {
       if (match === null) return final ? end : Math.max(at, end - maxBytes);
       const start = base + match.index;
       if (!final && start + maxBytes >= end) return Math.max(at, Math.min(start, end - maxBytes));
-      const [secretStart, matchEnd] = match.indices?.groups?.["secret"] ?? [match.index, match.index + match[0].length];
+      const [secretStart, matchedEnd] = match.indices?.groups?.["secret"] ?? [match.index, match.index + match[0].length];
       const secretEnd = detector.extend
-        ? detector.extend.end(window, matchEnd, Math.min(window.length, matchEnd + detector.extend.maxBytes))
-        : matchEnd;
+        ? detector.extend.end(window, matchedEnd, Math.min(window.length, matchedEnd + detector.extend.maxBytes))
+        : matchedEnd;
       const candidate = window.subarray(secretStart, secretEnd);
       const length = detector.validate ? detector.validate(candidate) : candidate.length;
       if (length === 0) {
