@@ -1,5 +1,18 @@
 /** The structured security event: one JSON line per decision that matched something or denied. */
+import { compileRedactor, DEFAULT_REDACTION_DETECTORS, type Redactor } from "../engine/redaction/index.js";
 import type { Phase, RuleMatch, TruncationReason, Verdict } from "../engine/types.js";
+
+let excerptRedactor: Redactor | undefined;
+
+/**
+ * Security events carry attacker-chosen text (matched excerpts, paths), which can also hold a
+ * victim's card number or token; logs must never keep what the policy would redact, whatever the
+ * policy says, so every built-in detector masks them.
+ */
+function masked(text: string): string {
+  excerptRedactor ??= compileRedactor({ detectors: DEFAULT_REDACTION_DETECTORS, custom: [], jsonFields: [], mask: { char: "*" } });
+  return excerptRedactor.redact(Buffer.from(text, "utf8"), false).body.toString("utf8");
+}
 
 export interface DecisionContext {
   readonly decisionId: string;
@@ -53,7 +66,7 @@ export function securityEvent(
     namespace: context.namespace,
     authority: context.authority,
     method: context.method,
-    path: context.path === undefined ? undefined : context.path.slice(0, MAX_PATH_CHARS),
+    path: context.path === undefined ? undefined : masked(context.path.slice(0, MAX_PATH_CHARS)),
     phase,
     action: verdict.action,
     enforced,
@@ -72,7 +85,7 @@ function eventRule(match: RuleMatch): SecurityEvent["rules"][number] {
     id: match.ruleId,
     category: match.category,
     target: match.target,
-    matched: match.matched,
+    matched: masked(match.matched),
     score: match.score,
     monitored: match.monitored === true,
   };
