@@ -17,8 +17,12 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
 COPY tsconfig.json tsconfig.build.json ./
 COPY protos/generated ./protos/generated
 COPY ext-proc ./ext-proc
+# re2 keeps its vendored sources and ~70 MB of compiler output next to the addon: only the addon
+# is loaded at run time, and its debug symbols (about 20 MB) are not needed either.
 RUN npm run build \
- && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf node_modules/re2/vendor node_modules/re2/build/Release/obj.target node_modules/re2/build/Release/.deps \
+ && strip --strip-debug node_modules/re2/build/Release/re2.node
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 # npm, npx, corepack and yarn are never used at run time; without them the image has less to patch.

@@ -1,13 +1,14 @@
 // The demo requests get, from meshrasp's engine under the demo policy, the verdicts the
 // end-to-end suite and envoy/README.md promise. Runs without Docker.
 import { describe, expect, it } from "vitest";
-import { deadlineBudget, loadEngine } from "../../ext-proc/src/cli/replay-command.js";
+import { deadlineBudget } from "../../ext-proc/src/cli/replay-command.js";
+import { loadPolicyEngine } from "../../ext-proc/src/policy/policy-engine.js";
 import { inspectRecord } from "../../ext-proc/src/engine/http-record.js";
 import { demoRequests } from "./helpers/demo-requests.js";
 import { repoPath } from "./helpers/repo.js";
 
 describe("demo requests under envoy/policy/policy.yaml", () => {
-  const loaded = loadEngine(repoPath("envoy/policy/policy.yaml"));
+  const loaded = loadPolicyEngine(repoPath("envoy/policy/policy.yaml"));
 
   it.each(demoRequests.map((r) => [r.title, r] as const))("%s", (_title, request) => {
     const { verdict } = inspectRecord(
