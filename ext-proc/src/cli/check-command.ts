@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { inspectRecord, type HttpRecord } from "../engine/http-record.js";
-import { deadlineBudget, loadEngine, type CommandIo } from "./replay-command.js";
+import { deadlineBudget, loadEngine, type CommandIo, type EngineLoaders } from "./replay-command.js";
 
 const USAGE = `usage: meshrasp check [--policy FILE] [--method M] [--header 'Name: value']... [--body TEXT] URI
        meshrasp check [--policy FILE] < record.json
@@ -26,7 +26,7 @@ function recordFromFlags(uri: string, method: string, headerFlags: readonly stri
   return { method, uri, headers, body: body ?? "" };
 }
 
-export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
+export async function runCheck(argv: string[], io: CommandIo, loaders: EngineLoaders = {}): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -53,7 +53,7 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
     io.stderr.write(`meshrasp check: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
   }
-  const loaded = loadEngine(values.policy);
+  const loaded = loadEngine(values.policy, loaders);
   const { verdict, matches, truncated } = inspectRecord(loaded.engine, record, deadlineBudget(loaded.phaseBudgetMs));
   io.stdout.write(JSON.stringify({ action: verdict.action, status: verdict.status, score: verdict.score, truncated, matches }, null, 2) + "\n");
   return verdict.action === "deny" ? 1 : 0;

@@ -10,9 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { compileEngine } from "../engine/compile-engine.js";
 import { inspectRecord, type HttpRecord } from "../engine/http-record.js";
 import type { Budget, Engine } from "../engine/types.js";
-import { compilePolicy } from "../policy/compile-policy.js";
 import { defaultEngineSettings } from "../policy/default-engine-settings.js";
-import { readPolicyFile } from "../policy/policy-document.js";
 
 export interface CommandIo {
   readonly stdin: NodeJS.ReadableStream;
@@ -33,11 +31,16 @@ export interface LoadedEngine {
   readonly phaseBudgetMs: number;
 }
 
-/** The engine of `--policy FILE`, or of the built-in defaults and every built-in pack. */
-export function loadEngine(policyFile: string | undefined): LoadedEngine {
+/** How the CLI entry point turns `--policy FILE` into an engine (the policy loader lives elsewhere). */
+export interface EngineLoaders {
+  readonly loadPolicy?: (file: string) => LoadedEngine;
+}
+
+/** The engine of `--policy FILE` (through `loaders.loadPolicy`), or of the defaults and every built-in pack. */
+export function loadEngine(policyFile: string | undefined, loaders: EngineLoaders = {}): LoadedEngine {
   if (policyFile !== undefined) {
-    const policy = compilePolicy(readPolicyFile(policyFile), policyFile);
-    return { engine: policy.engine, phaseBudgetMs: policy.phaseBudgetMs };
+    if (!loaders.loadPolicy) throw new Error("--policy is not available in this build");
+    return loaders.loadPolicy(policyFile);
   }
   const settings = defaultEngineSettings();
   return { engine: compileEngine(settings), phaseBudgetMs: settings.limits.timeBudgetMs };
@@ -117,7 +120,7 @@ export function formatTallies(tallies: readonly FileTally[]): string {
   return lines.join("\n") + "\n";
 }
 
-export async function runReplay(argv: string[], io: CommandIo): Promise<number> {
+export async function runReplay(argv: string[], io: CommandIo, loaders: EngineLoaders = {}): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: { policy: { type: "string" }, out: { type: "string" } },
@@ -128,7 +131,7 @@ export async function runReplay(argv: string[], io: CommandIo): Promise<number> 
     io.stderr.write("usage: meshrasp replay [--policy FILE] [--out VERDICTS.jsonl] CORPUS.jsonl[.gz]...\n");
     return 2;
   }
-  const loaded = loadEngine(values.policy);
+  const loaded = loadEngine(values.policy, loaders);
   const out = values.out === undefined ? undefined : createWriteStream(values.out);
   const tallies: FileTally[] = [];
   for (const file of positionals) {

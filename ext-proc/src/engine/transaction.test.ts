@@ -95,4 +95,15 @@ describe("EngineTransaction", () => {
     const verdict = limited.newTransaction().inspectRequestHeaders({ ...post("text/plain"), path: "/?q=%252527" }, never);
     expect(verdict.truncated).toContain("decode_passes");
   });
+
+  it("remembers only clean values: what matched once matches again, truncation is reported again", () => {
+    const limits = { ...DEFAULT_ENGINE_SETTINGS.limits, maxDecodePasses: 1 };
+    const memo = compileEngine({ ...DEFAULT_ENGINE_SETTINGS, rules, limits });
+    const request = (query: string) => memo.newTransaction().inspectRequestHeaders({ ...post("text/plain"), path: `/?${query}` }, never);
+    for (let round = 0; round < 3; round++) {
+      expect(request("q=union+select&ua=same").action).toBe("deny");
+      expect(request("ua=same").action).toBe("allow");
+      expect(request("q=%252527").truncated).toContain("decode_passes");
+    }
+  });
 });

@@ -33,6 +33,8 @@ interface PendingValue {
   readonly value: string;
   readonly source: TargetSource;
   readonly name: string;
+  /** Something matched this value outside the joined pass (or it must not be remembered as clean). */
+  dirty: boolean;
 }
 
 interface Direction {
@@ -62,6 +64,8 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
   /** Scratch space for one value's transformation outputs, one entry per chain step. */
   private readonly outputs: string[] = [];
   private readonly covered: boolean[] = [];
+  /** Set and negated-rule hits so far: tells whether a value's scan found anything. */
+  private hits = 0;
   /** Untouched values waiting to be scanned together at the end of the phase. */
   private pending: PendingValue[] = [];
   private readonly truncated: TruncationReason[] = [];
@@ -79,8 +83,9 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
     private readonly filters?: MatchFilters,
   ) {
     this.maxDecodePasses = core.settings.limits.maxDecodePasses;
-    this.requestBody = new BodyAccumulator(core.settings.limits.maxBodyBytes);
-    this.responseBody = new BodyAccumulator(core.settings.limits.maxBodyBytes);
+    this.requestBody = new BodyAccumulator(core.settings.limits.maxBodyBytes, true);
+    // Response bodies are only scanned raw, chunk by chunk: keeping the overlap is enough.
+    this.responseBody = new BodyAccumulator(core.settings.limits.maxBodyBytes, false);
   }
 
   inspectRequestHeaders(head: RequestHead, budget: Budget): Verdict {
@@ -177,13 +182,30 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
   }
 
   private scan(plan: ValuePlan, value: string, source: TargetSource, name: string): void {
+    if (plan.clean.has(value)) return;
+    const hitsBefore = this.hits;
+    const exhaustedBefore = this.decodePassesExhausted;
+    this.decodePassesExhausted = false;
+    const deferred = this.scanValue(plan, value, source, name);
+    const clean = this.hits === hitsBefore && !this.decodePassesExhausted;
+    this.decodePassesExhausted ||= exhaustedBefore;
+    if (deferred) deferred.dirty = !clean;
+    else if (clean) plan.clean.add(value);
+  }
+
+  /** Scans a value; returns its pending entry when part of the scan waits for the joined pass. */
+  private scanValue(plan: ValuePlan, value: string, source: TargetSource, name: string): PendingValue | undefined {
     const steps = plan.steps;
     const outputs = this.outputs;
     const covered = this.covered;
     // Nothing any mergeable transformation would change: their outputs are the value itself.
     const untouched = plan.anyChange !== undefined && !plan.anyChange.test(value);
     if (untouched && plan.untouched) {
-      if (plan.untouched.joined.length > 0) this.pending.push({ plan, value, source, name });
+      let deferred: PendingValue | undefined;
+      if (plan.untouched.joined.length > 0) {
+        deferred = { plan, value, source, name, dirty: false };
+        this.pending.push(deferred);
+      }
       if (plan.untouched.now.length > 0) {
         const raw = Buffer.from(value, "utf8");
         for (const batch of plan.untouched.now) this.scanBatch(batch, raw, source, name);
@@ -198,7 +220,7 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
         const batches = step.folded[0];
         if (output && batches) for (const batch of batches) this.scanBatch(batch, Buffer.from(output, "utf8"), source, name);
       }
-      return;
+      return deferred;
     }
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
@@ -233,6 +255,7 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
       }
       for (const batch of batches) this.scanBatch(batch, lastBytes, source, name);
     }
+    return undefined;
   }
 
   /**
@@ -244,31 +267,49 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
     const pending = this.pending;
     if (pending.length === 0) return;
     this.pending = [];
-    const groups = new Map<ValuePlan, PendingValue[]>();
-    for (const item of pending) {
-      const group = groups.get(item.plan);
-      if (group) group.push(item);
-      else groups.set(item.plan, [item]);
+    // Pending values arrive grouped by source, so consecutive runs usually share a plan.
+    let from = 0;
+    while (from < pending.length) {
+      const plan = pending[from]?.plan;
+      let to = from + 1;
+      while (to < pending.length && pending[to]?.plan === plan) to++;
+      if (plan) this.scanJoined(plan, pending.slice(from, to));
+      from = to;
     }
-    for (const [plan, items] of groups) {
-      const joined = items.length > 1 ? Buffer.from(items.map((item) => item.value).join("\n"), "utf8") : undefined;
-      let single: Buffer[] | undefined;
-      for (const batch of plan.untouched?.joined ?? []) {
-        if (joined && batch.joinedSet && batch.joinedSet.match(joined).length === 0) continue;
-        single ??= items.map((item) => Buffer.from(item.value, "utf8"));
-        items.forEach((item, k) => this.scanBatch(batch, single?.[k] ?? Buffer.alloc(0), item.source, item.name));
+  }
+
+  private scanJoined(plan: ValuePlan, items: readonly PendingValue[]): void {
+    const joined = items.length > 1 ? Buffer.from(items.map((item) => item.value).join("\n"), "utf8") : undefined;
+    let single: Buffer[] | undefined;
+    for (const batch of plan.untouched?.joined ?? []) {
+      if (joined && batch.joinedSet && batch.joinedSet.match(joined).length === 0) continue;
+      single ??= items.map((item) => Buffer.from(item.value, "utf8"));
+      for (let k = 0; k < items.length; k++) {
+        const item = items[k];
+        const bytes = single[k];
+        if (!item || !bytes) continue;
+        const before = this.hits;
+        this.scanBatch(batch, bytes, item.source, item.name);
+        if (this.hits !== before) item.dirty = true;
       }
     }
+    for (const item of items) if (!item.dirty) plan.clean.add(item.value);
   }
 
   private scanBatch(batch: RuleBatch, bytes: Buffer, source: TargetSource, name: string): void {
     if (batch.set) {
-      for (const i of batch.set.match(bytes)) {
+      const found = batch.set.match(bytes);
+      this.hits += found.length;
+      for (const i of found) {
         const rule = batch.rules[i];
         if (rule) this.record(rule, bytes, source, name);
       }
     }
-    for (const rule of batch.negated) if (!rule.regex.test(bytes)) this.record(rule, bytes, source, name);
+    for (const rule of batch.negated) {
+      if (rule.regex.test(bytes)) continue;
+      this.hits++;
+      this.record(rule, bytes, source, name);
+    }
   }
 
   private record(rule: CompiledRule, bytes: Buffer, source: TargetSource, name: string): void {
@@ -282,7 +323,7 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
     this.fired.add(rule.index);
     const monitored = this.filters?.monitors(definition) ?? false;
     const found = definition.negate ? bytes : rule.regex.exec(bytes)?.[0];
-    const matched = found ? Buffer.from(found.toString("utf8"), "latin1").toString("utf8").slice(0, MATCHED_TEXT_LENGTH) : "";
+    const matched = found ? readableExcerpt(found) : "";
     this.matches.push({
       ruleId: definition.id,
       category: definition.category,
@@ -340,9 +381,16 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
 /** A body kept up to the limit; `window` gives the newest bytes plus an overlap with the previous ones. */
 class BodyAccumulator {
   private readonly chunks: Buffer[] = [];
+  /** Bytes accepted so far (counted against the limit). */
   private length = 0;
+  /** Bytes still held in `chunks`. */
+  private held = 0;
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    /** Keep the whole body for parsing; otherwise only what the next chunk's overlap needs. */
+    private readonly retainAll: boolean,
+  ) {}
 
   get full(): boolean {
     return this.length >= this.limit;
@@ -352,8 +400,18 @@ class BodyAccumulator {
     const room = this.limit - this.length;
     if (room <= 0 || chunk.length === 0) return 0;
     const piece = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    if (!this.retainAll) {
+      // Drop what neither this chunk's window nor the next chunk's overlap can reach.
+      let first = this.chunks[0];
+      while (first && this.held - first.length >= CHUNK_OVERLAP_BYTES) {
+        this.chunks.shift();
+        this.held -= first.length;
+        first = this.chunks[0];
+      }
+    }
     this.chunks.push(piece);
     this.length += piece.length;
+    this.held += piece.length;
     return piece.length;
   }
 
@@ -373,12 +431,20 @@ class BodyAccumulator {
 
   text(): string {
     if (this.chunks.length > 1) {
-      const joined = Buffer.concat(this.chunks, this.length);
+      const joined = Buffer.concat(this.chunks, this.held);
       this.chunks.length = 0;
       this.chunks.push(joined);
     }
     return (this.chunks[0] ?? Buffer.alloc(0)).toString("latin1");
   }
+}
+
+/** The matched bytes (one code point per wire byte) as text, UTF-8 decoded, cut to length. */
+function readableExcerpt(found: Buffer): string {
+  const head = found.length > 4 * MATCHED_TEXT_LENGTH ? found.subarray(0, 4 * MATCHED_TEXT_LENGTH) : found;
+  const text = head.toString("utf8");
+  // ASCII (the usual case) is already readable; otherwise turn the byte string back into UTF-8.
+  return (text.length === head.length ? text : Buffer.from(text, "latin1").toString("utf8")).slice(0, MATCHED_TEXT_LENGTH);
 }
 
 /** A path or request target as a byte string (the server hands in text; non-Latin-1 chars become UTF-8 bytes). */

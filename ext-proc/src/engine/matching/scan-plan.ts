@@ -1,6 +1,7 @@
 import type { RegisteredTransformation } from "../transformations/registry.js";
 import type { Transformation } from "../transformations/transform-context.js";
 import { PHASE_ORDER, TARGET_SOURCES, type TargetSource } from "../target-sources.js";
+import { CleanValues } from "./clean-values.js";
 import type { CompiledRule } from "./compiled-rule.js";
 import { sharedPatternSet, type PatternSet } from "./regex-cache.js";
 
@@ -66,6 +67,8 @@ export interface ValuePlan {
   readonly untouched: { readonly now: readonly RuleBatch[]; readonly joined: readonly RuleBatch[] } | undefined;
   /** Steps that are not mergeable (and so are computed even for untouched values), in order. */
   readonly unmergeable: readonly number[];
+  /** Values this plan scanned without any hit. */
+  readonly clean: CleanValues;
 }
 
 /** The plan for a source's values, chosen by lookup name (`headers:user-agent` rules) or `other`. */
@@ -177,6 +180,7 @@ function buildValuePlan(
       ? { now: batchesOf(mergeableRules.filter((r) => !isJoinable(r))), joined: batchesOf(mergeableRules.filter(isJoinable)) }
       : undefined,
     unmergeable: steps.flatMap((s, i) => (s.mergeable ? [] : [i])),
+    clean: new CleanValues(),
   };
 }
 

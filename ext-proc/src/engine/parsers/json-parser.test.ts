@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseJson } from "./json-parser.js";
 import { RecordingSink } from "./test-sink.js";
@@ -43,5 +44,17 @@ describe("parseJson", () => {
     const sink = new RecordingSink(3);
     expect(parseJson('["a","b","c","d","e"]', 64, sink)).toBe("argument_limit");
     expect(sink.values).toHaveLength(3);
+  });
+
+  it("reads every ASCII string JSON.stringify writes, escapes included", () => {
+    const ascii = fc.string({ unit: fc.integer({ min: 0, max: 127 }).map((c) => String.fromCharCode(c)), maxLength: 60 });
+    fc.assert(
+      fc.property(ascii, ascii, (key, value) => {
+        const sink = new RecordingSink();
+        expect(parseJson(JSON.stringify({ [key]: [value] }), 64, sink)).toBe("complete");
+        expect(sink.of("json")).toEqual([[`$.${key}[0]`, value]]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -49,46 +49,46 @@ export function parseJson(text: string, maxDepth: number, sink: ValueSink): Json
       return plain;
     }
     const parts: string[] = [];
-    let start = i;
-    while (i < text.length) {
-      const c = text.charCodeAt(i);
-      if (c === 34) {
-        parts.push(text.slice(start, i));
-        i++;
+    // Jump between backslashes, remembering the next quote and the next backslash so each is
+    // searched for once per position: linear however many escapes the string holds.
+    let quote = end;
+    let slash = text.indexOf("\\", i);
+    for (;;) {
+      if (quote < i) quote = text.indexOf('"', i);
+      if (quote < 0) return undefined;
+      if (slash >= 0 && slash < i) slash = text.indexOf("\\", i);
+      if (slash < 0 || quote < slash) {
+        parts.push(text.slice(i, quote));
+        i = quote + 1;
         return parts.join("");
       }
-      if (c === 92) {
-        parts.push(text.slice(start, i));
-        const e = text[i + 1];
-        if (e === "u") {
-          let cp = 0;
-          for (let k = 2; k < 6; k++) {
-            const h = hexValue(text.charCodeAt(i + k));
-            if (h < 0) return undefined;
-            cp = cp * 16 + h;
-          }
-          i += 6;
-          if (cp >= 0xd800 && cp < 0xdc00 && text[i] === "\\" && text[i + 1] === "u") {
-            let lo = 0;
-            for (let k = 2; k < 6; k++) lo = lo * 16 + hexValue(text.charCodeAt(i + k));
-            if (lo >= 0xdc00 && lo < 0xe000) {
-              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-              i += 6;
-            }
-          }
-          parts.push(cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp));
-        } else if (e === undefined) {
-          return undefined;
-        } else {
-          parts.push(ESCAPES[e] ?? e);
-          i += 2;
+      parts.push(text.slice(i, slash));
+      i = slash;
+      const e = text[i + 1];
+      if (e === "u") {
+        let cp = 0;
+        for (let k = 2; k < 6; k++) {
+          const h = hexValue(text.charCodeAt(i + k));
+          if (h < 0) return undefined;
+          cp = cp * 16 + h;
         }
-        start = i;
-        continue;
+        i += 6;
+        if (cp >= 0xd800 && cp < 0xdc00 && text[i] === "\\" && text[i + 1] === "u") {
+          let lo = 0;
+          for (let k = 2; k < 6; k++) lo = lo * 16 + hexValue(text.charCodeAt(i + k));
+          if (lo >= 0xdc00 && lo < 0xe000) {
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            i += 6;
+          }
+        }
+        parts.push(cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp));
+      } else if (e === undefined) {
+        return undefined;
+      } else {
+        parts.push(ESCAPES[e] ?? e);
+        i += 2;
       }
-      i++;
     }
-    return undefined;
   };
   const emitValue = (value: string): boolean => {
     if (sink.add("json", childPath(), value)) return true;

@@ -5,6 +5,7 @@ import { decodeUntilStable, percentDecodeOnce } from "./url-decode.js";
 export const URL_DECODE_UNI_CHANGES = /[%+]/;
 
 const PERCENT_U = /%[uU]/;
+const PENDING = /\+|%(?:[0-9a-fA-F]{2}|[uU][0-9a-fA-F]{4})/;
 
 function decodePercentU(input: string): string {
   let i = input.search(PERCENT_U);
@@ -37,5 +38,5 @@ function decodeOnce(input: string): string {
 
 /** `url_decode_uni`: %XX, `+` and IIS-style %uXXXX, repeated until stable, bounded. */
 export function urlDecodeUni(input: string, context: TransformContext): string {
-  return decodeUntilStable(input, context, decodeOnce);
+  return decodeUntilStable(input, context, decodeOnce, PENDING);
 }

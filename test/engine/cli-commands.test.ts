@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { runCheck } from "../../ext-proc/src/cli/check-command.js";
+import { runReplay } from "../../ext-proc/src/cli/replay-command.js";
+
+function io(stdin = "") {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on("data", (chunk: Buffer) => out.push(chunk.toString()));
+  stderr.on("data", (chunk: Buffer) => err.push(chunk.toString()));
+  return { streams: { stdin: Readable.from([stdin]), stdout, stderr }, out: () => out.join(""), err: () => err.join("") };
+}
+
+describe("meshrasp check", () => {
+  it("inspects a request given by flags and exits 1 when it is denied", async () => {
+    const cli = io();
+    const code = await runCheck(["--header", "User-Agent: test", "/search?q=1%27%20or%20%271%27%3D%271"], cli.streams);
+    expect(code).toBe(1);
+    const verdict = JSON.parse(cli.out()) as { action: string; status: number; matches: { ruleId: string }[] };
+    expect(verdict).toMatchObject({ action: "deny", status: 403 });
+    expect(verdict.matches.map((m) => m.ruleId)).toContain("sqli-quote-boolean");
+  });
+
+  it("reads a JSON record on stdin and exits 0 when allowed", async () => {
+    const record = { method: "POST", uri: "/api", headers: { "Content-Type": "application/json" }, body: '{"name":"Ana"}' };
+    const cli = io(JSON.stringify(record));
+    expect(await runCheck([], cli.streams)).toBe(0);
+    expect(JSON.parse(cli.out())).toMatchObject({ action: "allow", score: 0 });
+  });
+
+  it("explains bad input with exit code 2", async () => {
+    const cli = io("not json");
+    expect(await runCheck([], cli.streams)).toBe(2);
+    expect(cli.err()).toMatch(/meshrasp check: .*\nusage: meshrasp check/);
+    const policy = io();
+    await expect(runCheck(["--policy", "p.yaml", "/"], policy.streams)).rejects.toThrow(/--policy is not available/);
+  });
+});
+
+describe("meshrasp replay", () => {
+  it("replays a corpus file, writes one verdict line per request and prints TPR/FPR", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "meshrasp-replay-"));
+    const records = [
+      { id: "t:1", label: "attack", category: "xss", method: "GET", uri: "/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", headers: {} },
+      { id: "t:2", label: "attack", category: "sqli", method: "GET", uri: "/?q=plain", headers: {} },
+      { id: "t:3", label: "benign", category: "other", method: "GET", uri: "/?q=hello", headers: {} },
+    ];
+    const corpus = join(dir, "mini.jsonl.gz");
+    writeFileSync(corpus, gzipSync(records.map((r) => JSON.stringify(r)).join("\n") + "\n"));
+    const out = join(dir, "verdicts.jsonl");
+    const cli = io();
+    expect(await runReplay(["--out", out, corpus], cli.streams)).toBe(0);
+    const lines = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.id, l.action, l.status])).toEqual([
+      ["t:1", "deny", 403],
+      ["t:2", "allow", 200],
+      ["t:3", "allow", 200],
+    ]);
+    expect(cli.out()).toMatch(/mini\.jsonl\.gz\s+attack\s+2\s+1\s+TPR 50\.00/);
+    expect(cli.out()).toMatch(/mini\.jsonl\.gz\s+benign\s+1\s+0\s+FPR 0\.00/);
+  });
+
+  it("asks for a corpus file", async () => {
+    const cli = io();
+    expect(await runReplay([], cli.streams)).toBe(2);
+    expect(cli.err()).toMatch(/usage: meshrasp replay/);
+  });
+});
