@@ -134,3 +134,20 @@ describe("built-in response profiles", () => {
     });
   }
 });
+
+describe("paranoia levels", () => {
+  const never = { exceeded: () => false };
+  const request = getQ("dir=pwd&path=a%2F..%2Fb");
+  it("paranoia level 1 leaves ambiguous values alone", () => {
+    const engine = compileEngine(defaultEngineSettings());
+    const fired = inspectRecord(engine, request, never).matches.map((m) => m.ruleId);
+    expect(fired).not.toContain("rce-pl2-lone-command");
+    expect(fired).not.toContain("lfi-pl2-dot-dot-separator");
+  });
+  it("paranoia level 2 adds the broader rules", () => {
+    const engine = compileEngine({ ...defaultEngineSettings(), paranoiaLevel: 2 });
+    const { verdict, matches } = inspectRecord(engine, request, never);
+    expect(matches.map((m) => m.ruleId)).toEqual(expect.arrayContaining(["rce-pl2-lone-command", "lfi-pl2-dot-dot-separator"]));
+    expect(verdict.action).toBe("deny");
+  });
+});

@@ -2,6 +2,8 @@ import { LIMIT_DENY_STATUS, type EngineSettings } from "./engine-settings.js";
 import { MatchFilters } from "./match-filters.js";
 import type { CompiledRule } from "./matching/compiled-rule.js";
 import type { RuleBatch, SourcePlans, ValuePlan } from "./matching/scan-plan.js";
+import { BodyAccumulator, CHUNK_OVERLAP_BYTES } from "./body-accumulator.js";
+import { jsonLeafName, readableExcerpt, toByteString } from "./byte-strings.js";
 import { parseCookies } from "./parsers/cookie-parser.js";
 import type { ValueSink } from "./parsers/value-sink.js";
 import { parseRequestBody } from "./request-body.js";
@@ -21,10 +23,6 @@ import type {
   Verdict,
 } from "./types.js";
 
-/** Bytes of the previous chunk kept and scanned again with the next, to find attacks split across chunks. */
-export const CHUNK_OVERLAP_BYTES = 4096;
-/** Characters of matched text kept in a RuleMatch. */
-export const MATCHED_TEXT_LENGTH = 120;
 
 const ARGUMENT_SOURCES: ReadonlySet<TargetSource> = new Set(["query_args", "body_args", "json", "multipart"]);
 
@@ -376,87 +374,4 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
       ...(wouldDeny ? { wouldDeny: true } : {}),
     };
   }
-}
-
-/** A body kept up to the limit; `window` gives the newest bytes plus an overlap with the previous ones. */
-class BodyAccumulator {
-  private readonly chunks: Buffer[] = [];
-  /** Bytes accepted so far (counted against the limit). */
-  private length = 0;
-  /** Bytes still held in `chunks`. */
-  private held = 0;
-
-  constructor(
-    private readonly limit: number,
-    /** Keep the whole body for parsing; otherwise only what the next chunk's overlap needs. */
-    private readonly retainAll: boolean,
-  ) {}
-
-  get full(): boolean {
-    return this.length >= this.limit;
-  }
-
-  append(chunk: Buffer): number {
-    const room = this.limit - this.length;
-    if (room <= 0 || chunk.length === 0) return 0;
-    const piece = chunk.length <= room ? chunk : chunk.subarray(0, room);
-    if (!this.retainAll) {
-      // Drop what neither this chunk's window nor the next chunk's overlap can reach.
-      let first = this.chunks[0];
-      while (first && this.held - first.length >= CHUNK_OVERLAP_BYTES) {
-        this.chunks.shift();
-        this.held -= first.length;
-        first = this.chunks[0];
-      }
-    }
-    this.chunks.push(piece);
-    this.length += piece.length;
-    this.held += piece.length;
-    return piece.length;
-  }
-
-  window(newest: number, overlap: number): string {
-    let need = newest + overlap;
-    const parts: Buffer[] = [];
-    for (let k = this.chunks.length - 1; k >= 0 && need > 0; k--) {
-      const chunk = this.chunks[k];
-      if (!chunk) break;
-      const piece = chunk.length <= need ? chunk : chunk.subarray(chunk.length - need);
-      parts.push(piece);
-      need -= piece.length;
-    }
-    parts.reverse();
-    return (parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts)).toString("latin1");
-  }
-
-  text(): string {
-    if (this.chunks.length > 1) {
-      const joined = Buffer.concat(this.chunks, this.held);
-      this.chunks.length = 0;
-      this.chunks.push(joined);
-    }
-    return (this.chunks[0] ?? Buffer.alloc(0)).toString("latin1");
-  }
-}
-
-/** The matched bytes (one code point per wire byte) as text, UTF-8 decoded, cut to length. */
-function readableExcerpt(found: Buffer): string {
-  const head = found.length > 4 * MATCHED_TEXT_LENGTH ? found.subarray(0, 4 * MATCHED_TEXT_LENGTH) : found;
-  const text = head.toString("utf8");
-  // ASCII (the usual case) is already readable; otherwise turn the byte string back into UTF-8.
-  return (text.length === head.length ? text : Buffer.from(text, "latin1").toString("utf8")).slice(0, MATCHED_TEXT_LENGTH);
-}
-
-/** A path or request target as a byte string (the server hands in text; non-Latin-1 chars become UTF-8 bytes). */
-function toByteString(text: string): string {
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0xff) return Buffer.from(text, "utf8").toString("latin1");
-  }
-  return text;
-}
-
-/** `$.user.tags[2]` is looked up as `tags`, so `args:tags` selects JSON leaves too. */
-function jsonLeafName(path: string): string {
-  const dot = path.lastIndexOf(".");
-  return lookupName(dot < 0 ? path : path.slice(dot + 1));
 }

@@ -112,7 +112,7 @@ export const POLICY_DEFAULTS = {
   anomalyThresholds: { inbound: 5, outbound: 4 },
   denyResponse: { status: 403, headers: {} },
   limits: {
-    maxBodyBytes: 1024 * 1024,
+    maxBodyBytes: 2 * 1024 * 1024,
     maxArguments: 1000,
     maxJsonDepth: 64,
     maxMultipartParts: 100,
