@@ -34,6 +34,7 @@ import { ProcessingMode_BodySendMode } from "../../../protos/generated/envoy/ext
 import { bodyChunkInfo, bodyMode, type BodyMode } from "./body-mode.js";
 import { EMPTY_BODY, headerValue, requestHead, responseHead } from "./header-codec.js";
 import { StreamError } from "./protocol-error.js";
+import { PhaseBudget } from "./phase-budget.js";
 import { ShadowEvaluation } from "./shadow-evaluation.js";
 import { DecisionRecord } from "./decision-record.js";
 import { requestHeaderChanges, responseHeaderChanges } from "./header-changes.js";
@@ -386,8 +387,7 @@ export class ProcessingSession {
     const scope = this.scope;
     if (tx === undefined || scope === undefined) return undefined;
     const started = performance.now();
-    const deadline = started + scope.phaseBudgetMs;
-    const budget: Budget = { exceeded: () => performance.now() > deadline };
+    const budget = new PhaseBudget(scope.phaseBudgetMs, started);
     let verdict: Verdict;
     try {
       verdict = run(tx, budget);

@@ -4,6 +4,7 @@
  * a difference is counted and logged with the request's decision id.
  */
 import type { Budget, Transaction, Verdict } from "../engine/types.js";
+import { PhaseBudget } from "./phase-budget.js";
 import type { ActivePolicy } from "../policy/active-policy.js";
 import type { RequestIdentity } from "../policy/request-conditions.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -32,9 +33,8 @@ export class ShadowEvaluation {
   /** Runs one phase; a failure of the shadow never touches the enforced verdict. */
   inspect(run: (tx: Transaction, budget: Budget) => Verdict): void {
     if (this.transaction === undefined || this.error !== undefined) return;
-    const deadline = performance.now() + this.budgetMs;
     try {
-      const verdict = run(this.transaction, { exceeded: () => performance.now() > deadline });
+      const verdict = run(this.transaction, new PhaseBudget(this.budgetMs));
       if (verdict.action === "deny") this.wouldDeny = true;
       for (const match of verdict.matches) this.rules.add(match.ruleId);
     } catch (error) {
