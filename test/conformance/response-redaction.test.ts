@@ -202,6 +202,16 @@ describe("response redaction through the server", () => {
     expect(await x.status).toBe(13);
   });
 
+  it.each([
+    ["truncated gzip", gzipSync(json).subarray(0, 40)],
+    ["a body that claims gzip and is plain text", Buffer.from(json)],
+  ])("fails closed on %s (BUFFERED): the stream ends with an error", async (_name, body) => {
+    const x = open();
+    await begin(x, BodyMode.BUFFERED, [["content-type", "application/json"], ["content-encoding", "gzip"]]);
+    x.stream.write(bodyMsg("responseBody", body, true));
+    expect(await x.status).toBe(13);
+  });
+
   it("identity mode: sends the body decoded and drops content-encoding before a streamed body", async () => {
     const other = await start("identity");
     try {
