@@ -69,6 +69,8 @@ export function extProcImplementation(deps: ExtProcDependencies): UntypedService
       session.finish();
     };
     const fail = (error: StreamError): void => {
+      // An asynchronous step can fail after Envoy has gone: nothing is left to end or count.
+      if (!open) return;
       metrics.streamErrors.inc({ code: error.code });
       logger.error({ event: "stream_error", code: error.code, err: error.message, ...session.summary() });
       release();
