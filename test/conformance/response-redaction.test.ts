@@ -127,6 +127,27 @@ describe("response redaction through the server", () => {
     x.stream.end();
   });
 
+  it("without protocol_config (older Envoy), a lone final body message is redacted whole with content-length fixed", async () => {
+    const x = open();
+    x.stream.write({
+      request: { $case: "requestHeaders", value: { headers: pairs([[":method", "GET"], [":path", "/account"], [":authority", "shop"], [":scheme", "https"]]), attributes: {}, endOfStream: true } },
+      attributes: {},
+      observabilityMode: false,
+    });
+    await x.next();
+    x.stream.write({
+      request: { $case: "responseHeaders", value: { headers: pairs([[":status", "200"], ["content-type", "application/json"], ["content-length", String(json.length)]]), attributes: {}, endOfStream: false } },
+      attributes: {},
+      observabilityMode: false,
+    });
+    await x.next();
+    x.stream.write(bodyMsg("responseBody", Buffer.from(json), true));
+    const { bytes, headers } = replacement(await x.next());
+    expect(bytes.toString()).not.toContain(CARD);
+    expect(headers.get("content-length")).toBe(String(bytes.length));
+    x.stream.end();
+  });
+
   it("STREAMED: masks a card number split across chunks, answering every chunk in order", async () => {
     const x = open();
     await begin(x, BodyMode.STREAMED, [["content-type", "text/plain"]]);

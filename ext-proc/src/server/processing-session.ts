@@ -1,16 +1,20 @@
 /**
  * The state of one ext_proc stream (one HTTP request), as Envoy drives it.
  *
- * Each message is handled to completion before the next one is read: the engine is synchronous, so
- * answers leave in exactly the order Envoy asked, one per message, which is what Envoy requires in
- * every body mode (STREAMED pipelines chunks and matches answers first-in first-out).
+ * Each message is handled to completion before the next one is read, so answers leave in exactly
+ * the order Envoy asked, one per message, which is what Envoy requires in every body mode (STREAMED
+ * pipelines chunks and matches answers first-in first-out). Inspection is synchronous; the only
+ * asynchronous step, decompressing a streamed response for redaction, returns a promise and the
+ * stream glue reads nothing more until it settles.
  */
+import { ProcessingMode_BodySendMode } from "../../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
 import type {
   HttpBody,
   HttpHeaders,
   HttpTrailers,
   ProcessingRequest,
   ProcessingResponse,
+  ProtocolConfiguration,
 } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { Budget, Phase, Transaction, Verdict } from "../engine/types.js";
 import type { ActivePolicy, ScopedPolicy } from "../policy/active-policy.js";
@@ -22,22 +26,19 @@ import {
   continueHeaders,
   continueTrailers,
   denyAnswer,
+  replaceBody,
   streamedBody,
   withBodyModes,
-  replaceBody,
   type Direction,
 } from "./answers.js";
-import { ResponseRedaction, type ChunkRedaction } from "./response-redaction.js";
-import { headerMutation, setHeader } from "./header-codec.js";
-import type { ProtocolConfiguration } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
-import { ProcessingMode_BodySendMode } from "../../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
 import { bodyChunkInfo, bodyMode, type BodyMode } from "./body-mode.js";
-import { EMPTY_BODY, headerValue, requestHead, responseHead } from "./header-codec.js";
-import { StreamError } from "./protocol-error.js";
-import { PhaseBudget } from "./phase-budget.js";
-import { ShadowEvaluation } from "./shadow-evaluation.js";
 import { DecisionRecord } from "./decision-record.js";
 import { requestHeaderChanges, responseHeaderChanges } from "./header-changes.js";
+import { EMPTY_BODY, headerMutation, headerValue, requestHead, responseHead, setHeader } from "./header-codec.js";
+import { PhaseBudget } from "./phase-budget.js";
+import { StreamError } from "./protocol-error.js";
+import { ResponseRedaction, type ChunkRedaction } from "./response-redaction.js";
+import { ShadowEvaluation } from "./shadow-evaluation.js";
 import { identityFromAttributes, resolveIdentity, type PartialIdentity } from "./workload-identity.js";
 
 /** Where one direction (request or response) of the HTTP exchange stands. */
@@ -45,6 +46,8 @@ class DirectionState {
   mode: BodyMode = "unknown";
   headersSeen = false;
   bodySeen = false;
+  /** Body messages received so far. */
+  chunks = 0;
   /** The engine has been told that no more body comes. */
   bodyDone = false;
   /** end_of_stream or trailers seen: Envoy sends nothing more for this direction. */
@@ -245,7 +248,11 @@ export class ProcessingSession {
     const state = this.response;
     const inspect = (plain: Buffer): Verdict | undefined =>
       this.inspect("response_body", (tx, budget) => tx.inspectResponseBody(plain, info, budget));
-    if (state.mode === "buffered" || state.mode === "buffered_partial") {
+    // Without protocol_config a lone message that ends the body may be BUFFERED, where Envoy
+    // rejects a changed length unless content-length follows; in STREAMED mode Envoy drops a
+    // content-length change, so the whole-body path is right either way.
+    const whole = state.mode === "buffered" || state.mode === "buffered_partial" || (state.mode === "unknown" && state.chunks === 1 && message.endOfStream);
+    if (whole) {
       let plain: Buffer;
       try {
         plain = plan.decodeWhole(message.body);
@@ -292,6 +299,7 @@ export class ProcessingSession {
       throw new StreamError("out_of_order", `${direction}_body after the end of the ${direction} body`);
     }
     state.bodySeen = true;
+    state.chunks += 1;
     const info = bodyChunkInfo(state.mode, message.endOfStream);
     if (info.last) state.bodyDone = true;
     if (message.endOfStream) state.ended = true;
