@@ -91,5 +91,13 @@ describe.skipIf(skipReason !== undefined)(suiteName, () => {
     expect(stats).toMatch(/ext_proc\.meshrasp\.streams_failed: 0$/m);
   });
 
-  it.todo("redacts the card number and the AWS key id in GET /account (lands with the redaction issue)");
+  it("redacts the card number and the AWS key id in GET /account, and adds the policy's headers", async () => {
+    const response = await fetch(`${envoy}/account`);
+    const text = await response.text();
+    expect(response.status, text).toBe(200);
+    expect(text).not.toContain("4111 1111 1111 1111");
+    expect(text).not.toContain("AKIAIOSFODNN7EXAMPLE");
+    expect(text).toContain("1111");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
 });

@@ -53,49 +53,8 @@ describe("schemas", () => {
   });
 });
 
-const policySchema = {
-  type: "object",
-  additionalProperties: false,
-  required: ["apiVersion", "kind", "metadata", "spec"],
-  properties: {
-    apiVersion: { const: "meshrasp.io/v1alpha1" },
-    kind: { const: "RaspPolicy" },
-    metadata: {
-      type: "object",
-      additionalProperties: false,
-      required: ["name", "version"],
-      properties: { name: { type: "string", minLength: 1 }, version: { type: "string", minLength: 1 } },
-    },
-    spec: {
-      type: "object",
-      additionalProperties: false,
-      required: ["mode", "paranoiaLevel", "anomalyThresholds", "denyResponse", "limits", "rulePacks"],
-      properties: {
-        mode: { enum: ["enforce", "monitor", "off"] },
-        paranoiaLevel: { type: "integer", minimum: 1, maximum: 4 },
-        anomalyThresholds: {
-          type: "object",
-          additionalProperties: false,
-          required: ["inbound", "outbound"],
-          properties: { inbound: { type: "integer", minimum: 1 }, outbound: { type: "integer", minimum: 1 } },
-        },
-        denyResponse: {
-          type: "object",
-          additionalProperties: false,
-          required: ["status"],
-          properties: { status: { type: "integer", minimum: 400, maximum: 599 } },
-        },
-        limits: {
-          type: "object",
-          additionalProperties: false,
-          required: ["maxBodyBytes"],
-          properties: { maxBodyBytes: { type: "integer", minimum: 1 } },
-        },
-        rulePacks: { type: "array", minItems: 1, uniqueItems: true, items: { type: "string", minLength: 1 } },
-      },
-    },
-  },
-};
+/** The policy schema users and editors get: shipped policies must satisfy exactly that. */
+const policySchema = JSON.parse(readFileSync(repoPath("ext-proc/policies/policy.schema.json"), "utf8")) as object;
 const validatePolicy = new Ajv({ allErrors: true, strict: true }).compile(policySchema);
 
 describe("the policy", () => {
