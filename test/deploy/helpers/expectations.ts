@@ -12,6 +12,9 @@ export const meshraspMetrics: readonly string[] = [
   "meshrasp_policy_reloads_total",
   "meshrasp_fail_open_total",
   "meshrasp_shadow_disagreements_total",
+  "meshrasp_shadow_policy_info",
+  "meshrasp_redactions_total",
+  "meshrasp_truncations_total",
 ];
 const histograms = new Set(["meshrasp_phase_duration_seconds"]);
 
