@@ -303,6 +303,22 @@ describe("ProcessingSession", () => {
     }
   });
 
+  it.each([
+    ["image/png", BodyMode.NONE],
+    ["application/octet-stream", BodyMode.NONE],
+    ["application/json; charset=utf-8", undefined],
+    ["application/problem+json", undefined],
+    ["text/html", undefined],
+    ["image/svg+xml", undefined],
+  ] as const)("response body mode override for %s: %s (0 = NONE, skipped)", (type, expected) => {
+    const s = session(new RecordingEngine());
+    s.handle(message(headers("/ok", true), modes(BodyMode.BUFFERED, BodyMode.STREAMED)));
+    const entries = [[":status", "200"], ["content-type", type]].map(([key, v]) => ({ key: key!, value: "", rawValue: Buffer.from(v!) }));
+    const answer = s.handle(message({ $case: "responseHeaders", value: { headers: { headers: entries }, attributes: {}, endOfStream: false } }));
+    expect(answer?.modeOverride?.responseBodyMode).toBe(expected);
+    if (expected !== undefined) expect(answer?.modeOverride?.requestBodyMode).toBe(BodyMode.BUFFERED);
+  });
+
   it("inspects nothing when the policy is off", () => {
     const engine = new RecordingEngine();
     const answer = session(engine, { mode: "off" }).handle(message(headers("/evil", true)));

@@ -41,6 +41,17 @@ import { ResponseRedaction, type ChunkRedaction } from "./response-redaction.js"
 import { ShadowEvaluation } from "./shadow-evaluation.js";
 import { identityFromAttributes, resolveIdentity, type PartialIdentity } from "./workload-identity.js";
 
+/**
+ * Media types whose bytes are text a rule or a person can read; a response without a content type
+ * counts as text, since nothing says it is not.
+ */
+const TEXT_TYPES = /^(?:text\/|application\/(?:[\w.+-]*\+)?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|yaml|x-yaml)\b|image\/svg\+xml)/;
+
+function textual(head: ReturnType<typeof responseHead>): boolean {
+  const type = headerValue(head.headers, "content-type")?.toString("latin1").trim().toLowerCase();
+  return type === undefined || type === "" || TEXT_TYPES.test(type);
+}
+
 /** Where one direction (request or response) of the HTTP exchange stands. */
 class DirectionState {
   mode: BodyMode = "unknown";
@@ -224,8 +235,24 @@ export class ProcessingSession {
       const streamed = plan !== undefined && state.mode !== "buffered" && state.mode !== "buffered_partial";
       const changes = this.scope === undefined ? undefined : responseHeaderChanges(this.scope, streamed ? plan.headersToRemove() : []);
       const answer = continueHeaders("response", changes, this.decision.metadata(verdict, false));
-      return override ? withBodyModes(answer, this.protocol!.requestBodyMode, ProcessingMode_BodySendMode.STREAMED) : answer;
+      if (override) return withBodyModes(answer, this.protocol!.requestBodyMode, ProcessingMode_BodySendMode.STREAMED);
+      return plan === undefined && !state.ended && !textual(head) ? this.skipResponseBody(answer) : answer;
     }, "response");
+  }
+
+  /**
+   * A binary response (an image, an archive) that is not redacted gives the data-leak rules
+   * nothing to read: ask Envoy to stop sending its body. Only when protocol_config said what the
+   * request mode is (Envoy takes both body modes from an override); Envoy honours it only with
+   * allow_mode_override, and otherwise the body is inspected as usual.
+   */
+  private skipResponseBody(answer: ProcessingResponse): ProcessingResponse {
+    const protocol = this.protocol;
+    const mode = this.response.mode;
+    if (protocol === undefined || protocol.sendBodyWithoutWaitingForHeaderResponse) return answer;
+    if (mode !== "streamed" && mode !== "buffered" && mode !== "buffered_partial") return answer;
+    this.response.mode = "none";
+    return withBodyModes(answer, protocol.requestBodyMode, ProcessingMode_BodySendMode.NONE);
   }
 
   /** The redaction of this response, if the policy wants one; failing to plan follows onError. */
