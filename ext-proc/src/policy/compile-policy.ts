@@ -13,6 +13,7 @@ import type { ActivePolicy, CompiledRedaction, ScopedPolicy } from "./active-pol
 import { canonicalJson } from "./canonical-json.js";
 import { issueAt, type ParsedPolicy, type PolicyRedaction, type PolicySettings } from "./policy-document.js";
 import { PolicyError, type PolicyIssue } from "./policy-error.js";
+import { mediaType } from "./media-type.js";
 import { compileConditions } from "./request-conditions.js";
 import { ScopeIndex } from "./scope-index.js";
 import { listBuiltinPacks, loadRulePacks, parseRuleDefinitions } from "./rule-packs.js";
@@ -44,12 +45,6 @@ function engineSettings(settings: PolicySettings, rules: readonly RuleDefinition
     disabledRuleIds: [...new Set(removed.filter((d) => !d.startsWith(TAG_PREFIX)))],
     disabledTags: [...new Set(removed.filter((d) => d.startsWith(TAG_PREFIX)).map((d) => d.slice(TAG_PREFIX.length)))],
   };
-}
-
-/** `application/json; charset=utf-8` → `application/json`. */
-function mediaType(contentType: string): string {
-  const semicolon = contentType.indexOf(";");
-  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
 }
 
 function bodyFilter(types: readonly string[] | undefined, missing = true): (contentType: string | undefined) => boolean {

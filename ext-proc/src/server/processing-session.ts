@@ -18,6 +18,7 @@ import type {
 } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { Budget, Phase, Transaction, Verdict } from "../engine/types.js";
 import type { ActivePolicy, ScopedPolicy } from "../policy/active-policy.js";
+import { isTextType } from "../policy/media-type.js";
 import { hostOf, pathOf, type RequestIdentity } from "../policy/request-conditions.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { MeshraspMetrics } from "../telemetry/metrics.js";
@@ -40,17 +41,6 @@ import { StreamError } from "./protocol-error.js";
 import { ResponseRedaction, type ChunkRedaction } from "./response-redaction.js";
 import { ShadowEvaluation } from "./shadow-evaluation.js";
 import { identityFromAttributes, resolveIdentity, type PartialIdentity } from "./workload-identity.js";
-
-/**
- * Media types whose bytes are text a rule or a person can read; a response without a content type
- * counts as text, since nothing says it is not.
- */
-const TEXT_TYPES = /^(?:text\/|application\/(?:[\w.+-]*\+)?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|yaml|x-yaml)\b|image\/svg\+xml)/;
-
-function textual(head: ReturnType<typeof responseHead>): boolean {
-  const type = headerValue(head.headers, "content-type")?.toString("latin1").trim().toLowerCase();
-  return type === undefined || type === "" || TEXT_TYPES.test(type);
-}
 
 /** Where one direction (request or response) of the HTTP exchange stands. */
 class DirectionState {
@@ -236,7 +226,8 @@ export class ProcessingSession {
       const changes = this.scope === undefined ? undefined : responseHeaderChanges(this.scope, streamed ? plan.headersToRemove() : []);
       const answer = continueHeaders("response", changes, this.decision.metadata(verdict, false));
       if (override) return withBodyModes(answer, this.protocol!.requestBodyMode, ProcessingMode_BodySendMode.STREAMED);
-      return plan === undefined && !state.ended && !textual(head) ? this.skipResponseBody(answer) : answer;
+      const binary = !isTextType(headerValue(head.headers, "content-type")?.toString("latin1"));
+      return plan === undefined && !state.ended && binary ? this.skipResponseBody(answer) : answer;
     }, "response");
   }
 

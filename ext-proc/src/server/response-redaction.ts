@@ -19,6 +19,7 @@ import {
 } from "../engine/redaction/index.js";
 import type { ResponseHead } from "../engine/types.js";
 import type { CompiledRedaction } from "../policy/active-policy.js";
+import { isJsonType, mediaType } from "../policy/media-type.js";
 import { headerValue } from "./header-codec.js";
 
 export interface BufferedRedaction {
@@ -31,15 +32,6 @@ export interface BufferedRedaction {
 export interface ChunkRedaction {
   readonly body: Buffer;
   readonly hits: readonly RedactionHit[];
-}
-
-function mediaType(contentType: string | undefined): string {
-  return (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
-}
-
-function isJson(contentType: string | undefined): boolean {
-  const type = mediaType(contentType);
-  return type === "application/json" || type.endsWith("+json");
 }
 
 export class ResponseRedaction {
@@ -69,7 +61,7 @@ export class ResponseRedaction {
       throw new RedactionError("unsupported_encoding", `content-encoding "${encoding.unsupported}" cannot be decoded for redaction`);
     }
     if (encoding !== "identity" && redaction.compressed === "skip") return undefined;
-    return new ResponseRedaction(redaction, encoding === "identity" ? undefined : encoding, isJson(contentType));
+    return new ResponseRedaction(redaction, encoding === "identity" ? undefined : encoding, isJsonType(contentType));
   }
 
   /** Headers the response headers answer must drop when the body will be sent decoded. */
