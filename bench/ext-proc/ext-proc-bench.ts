@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     const report = [
       "# ext_proc throughput: meshrasp vs a no-op server on the same stack",
       "",
-      `Command: \`npm run bench:ext-proc\` (servers on core 0, h2load on core 1; ${CONNECTIONS}x${STREAMS_PER_CONNECTION} = ${CONNECTIONS * STREAMS_PER_CONNECTION} concurrent streams; ${ROUNDS} rounds of ${DURATION_S} s, interleaved; median).`,
+      `Command: \`npm run bench:ext-proc\` (servers on core 0, h2load and the latency sampler on core 1; ${CONNECTIONS}x${STREAMS_PER_CONNECTION} = ${CONNECTIONS * STREAMS_PER_CONNECTION} concurrent streams; ${ROUNDS} rounds of ${DURATION_S} s, interleaved; median).`,
       `Exchange: request headers (BUFFERED) + ${body.length}-byte JSON body, default policy. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
       "",
       "| server | streams/s (median) | rounds | p50 ms at half max | p99 ms at half max | samples |",

@@ -197,7 +197,7 @@ async function main(): Promise<void> {
     const report = [
       "# Redaction through meshrasp serve",
       "",
-      "Command: `npm run bench:redaction` (server pinned to core 0 with `taskset -c 0`; the client runs in the same run).",
+      "Command: `npm run bench:redaction` (server pinned to core 0, this client and the redactor-alone timings to core 1).",
       "",
       `- Streamed: ${s.mib} MiB in 64 KiB chunks (STREAMED mode), ${s.planted} secrets planted: **${s.masked} masked, ${s.leaked} leaked**; server RSS grew by **${s.rssGrowthMiB.toFixed(1)} MiB** during the stream (peak over its start); ${(s.mib / s.seconds).toFixed(1)} MiB/s end to end.`,
       `- The first stream a fresh server redacts (${cold.mib} MiB, ${cold.masked}/${cold.planted} masked) grew its RSS by ${cold.rssGrowthMiB.toFixed(1)} MiB: the one-time warm-up above.`,
