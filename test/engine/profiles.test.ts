@@ -34,6 +34,13 @@ const json = (body: unknown): HttpRecord => ({
   body: JSON.stringify(body),
 });
 
+const opaque = (contentType: string | undefined, body: string): HttpRecord => ({
+  method: "POST",
+  uri: "/upload",
+  headers: { Host: "shop.test", ...(contentType === undefined ? {} : { "Content-Type": contentType }) },
+  body,
+});
+
 const PROFILES: readonly Profile[] = [
   { name: "union select in a query arg", request: getQ("id=1%20UNION%2F**%2FSELECT%20user,pass%20FROM%20users"), fire: ["sqli-union-select"], blocked: true },
   { name: "quote tautology in a form", request: form("user=admin%27%20or%20%271%27%3D%271"), fire: ["sqli-quote-boolean"], blocked: true },
@@ -85,6 +92,13 @@ const PROFILES: readonly Profile[] = [
   { name: "a normal URL parameter", request: getQ("next=https%3A%2F%2Fshop.test%2Fcart%3Fid%3D3"), fire: [], notFire: ["ssrf-loopback-url", "rfi-url-with-trailing-query"], blocked: false },
   { name: "a browser user agent", request: getQ("a=1", { "User-Agent": UA }), fire: [], notFire: ["scanner-user-agent"], blocked: false },
   { name: "English with 'echo' and 'bash'", request: getQ("q=echo%20in%20the%20mirror%2C%20bash%20away"), fire: [], blocked: false },
+  // Bodies no parser applies to are still read as text by many back ends: one value for args rules.
+  { name: "a padded script tag in a text/plain body", request: opaque("text/plain", `${"x".repeat(5000)}<script>alert(document.cookie)</script>`), fire: ["xss-script-tag"], blocked: true },
+  { name: "a command chain in an octet stream", request: opaque("application/octet-stream", `${"y".repeat(3000)}; cat /etc/passwd`), fire: ["lfi-sensitive-unix-file"], blocked: true },
+  { name: "union select in a body without content type", request: opaque(undefined, "hello\n' UNION SELECT password FROM users--"), fire: ["sqli-union-select"], blocked: true },
+  { name: "meeting notes as text/plain", request: opaque("text/plain", "Notes: select the union rep by Friday; cat pictures welcome. Table at 5 or 6, from 1 to 2."), fire: [], notFire: ["sqli-union-select", "rce-unix-command-chain", "sqli-select-from"], blocked: false },
+  { name: "gzip data with quote bytes as text/plain", request: opaque("text/plain", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03'#\"# or 1=1 --"), fire: [], notFire: ["sqli-quote-terminator"], blocked: false },
+  { name: "a log line as an octet stream", request: opaque("application/octet-stream", "2026-01-01T00:00:00Z INFO GET /index.html 200 512 \"Mozilla/5.0\""), fire: [], blocked: false },
 ];
 
 describe("built-in pack profiles (paranoia level 1)", () => {

@@ -15,6 +15,11 @@ export class BodyAccumulator {
     private readonly retainAll: boolean,
   ) {}
 
+  /** Bytes accepted so far: the offset the next chunk starts at. */
+  get received(): number {
+    return this.length;
+  }
+
   get full(): boolean {
     return this.length >= this.limit;
   }
@@ -47,6 +52,21 @@ export class BodyAccumulator {
       const piece = chunk.length <= need ? chunk : chunk.subarray(chunk.length - need);
       parts.push(piece);
       need -= piece.length;
+    }
+    parts.reverse();
+    return (parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts)).toString("latin1");
+  }
+
+  /** Bytes [from, to) of a body kept whole, as a byte string; walks back from the newest chunk. */
+  slice(from: number, to: number): string {
+    const parts: Buffer[] = [];
+    let end = this.length;
+    for (let k = this.chunks.length - 1; k >= 0 && end > from; k--) {
+      const chunk = this.chunks[k];
+      if (!chunk) break;
+      const start = end - chunk.length;
+      if (start < to) parts.push(chunk.subarray(Math.max(0, from - start), Math.min(chunk.length, to - start)));
+      end = start;
     }
     parts.reverse();
     return (parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts)).toString("latin1");

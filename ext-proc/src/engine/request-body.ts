@@ -1,7 +1,5 @@
 import type { EngineLimits } from "./engine-settings.js";
-import { parseJson } from "./parsers/json-parser.js";
 import { multipartBoundary, parseMultipart } from "./parsers/multipart-parser.js";
-import { parseUrlEncoded } from "./parsers/url-encoded-parser.js";
 import type { ValueSink } from "./parsers/value-sink.js";
 import { extractXmlText } from "./parsers/xml-text.js";
 import type { TruncationReason } from "./types.js";
@@ -12,58 +10,71 @@ const TEXTUAL_TYPE = /^(?:text\/|application\/(?:x-www-form|javascript|ecmascrip
 // Printable name=value pairs from the start; binary or prose bodies are not sniffed as forms.
 const FORM_LIKE = /^[\w.%+*\-[\]$]{1,256}=[\x20-\x7e]*$/;
 
-export type BodyKind = "form" | "json" | "multipart" | "xml" | "unknown";
+/** Bytes of the body start that sniffing looks at: the kind is known once this many arrived. */
+export const SNIFF_BYTES = 1024;
 
 /**
- * Which body processor to use: by content type first; without a telling content type, by the
- * body's first non-blank byte, because attackers drop or fake content types and many back ends
- * parse what they get anyway.
+ * Whether the start of a body (at most SNIFF_BYTES of it) is binary data rather than text: it
+ * holds a control byte that text does not (tab, newlines, vertical tab and form feed aside), as
+ * compressed data, images and protobuf do. Such bodies are not handed to argument rules as text.
  */
-export function bodyKind(contentType: string, body: string): BodyKind {
+export function looksBinary(head: string): boolean {
+  for (let i = 0; i < head.length; i++) {
+    const c = head.charCodeAt(i);
+    if (c === 0x7f || (c < 0x20 && (c < 0x09 || c > 0x0d))) return true;
+  }
+  return false;
+}
+
+export type BodyKind = "form" | "json" | "multipart" | "xml" | "unknown";
+
+/** The kind the content type alone decides, or undefined when the body must be sniffed. */
+export function contentTypeKind(contentType: string): BodyKind | undefined {
   const type = contentType.toLowerCase();
   if (type.includes("multipart/")) return "multipart";
   if (type.includes("json")) return "json";
   if (type.includes("x-www-form-urlencoded")) return "form";
   if (type.includes("xml")) return "xml";
   if (type !== "" && !TEXTUAL_TYPE.test(type)) return "unknown";
+  return undefined;
+}
+
+/**
+ * Which body processor to use: by content type first; without a telling content type, by the
+ * body's first non-blank byte, because attackers drop or fake content types and many back ends
+ * parse what they get anyway. Looks at most at the first SNIFF_BYTES bytes.
+ */
+export function bodyKind(contentType: string, body: string): BodyKind {
+  const decided = contentTypeKind(contentType);
+  if (decided !== undefined) return decided;
   const first = /\S/.exec(body.slice(0, 64))?.[0];
   if (first === "{" || first === "[") return "json";
   if (first === "<") return "xml";
-  if (FORM_LIKE.test(body.slice(0, 1024))) return "form";
+  if (FORM_LIKE.test(body.slice(0, SNIFF_BYTES))) return "form";
   return "unknown";
 }
 
 /**
- * Parses a whole (possibly truncated) request body into the sink's sources and returns what was
- * left uninspected. A body that does not parse is still inspected: its raw text goes to the
- * processor's value source, so rules on `args` see it.
+ * Parses a whole (possibly truncated) multipart or XML body, the kinds that are not parsed while
+ * streaming, into the sink's sources and returns what was left uninspected. A multipart body
+ * that does not parse is still inspected: its raw text goes to `multipart`, so rules on `args`
+ * see it.
  */
-export function parseRequestBody(
+export function parseBufferedBody(
+  kind: "multipart" | "xml",
   body: string,
   contentType: string,
   limits: EngineLimits,
   sink: ValueSink,
 ): TruncationReason[] {
   if (body.length === 0) return [];
-  switch (bodyKind(contentType, body)) {
-    case "form":
-      return parseUrlEncoded(body, sink, "body_arg_names", "body_args") ? [] : ["argument_limit"];
-    case "json": {
-      const outcome = parseJson(body, limits.maxJsonDepth, sink);
-      if (outcome === "unparsable_body") sink.add("json", "$", body);
-      return outcome === "complete" ? [] : [outcome];
-    }
-    case "multipart": {
-      const boundary = multipartBoundary(contentType);
-      const outcome = boundary === undefined ? "unparsable_body" : parseMultipart(body, boundary, limits.maxMultipartParts, sink);
-      if (outcome === "unparsable_body") sink.add("multipart", "", body);
-      return outcome === "complete" ? [] : [outcome];
-    }
-    case "xml":
-      sink.add("xml", "", body);
-      sink.add("xml_text", "", extractXmlText(body));
-      return [];
-    case "unknown":
-      return [];
+  if (kind === "xml") {
+    sink.add("xml", "", body);
+    sink.add("xml_text", "", extractXmlText(body));
+    return [];
   }
+  const boundary = multipartBoundary(contentType);
+  const outcome = boundary === undefined ? "unparsable_body" : parseMultipart(body, boundary, limits.maxMultipartParts, sink);
+  if (outcome === "unparsable_body") sink.add("multipart", "", body);
+  return outcome === "complete" ? [] : [outcome];
 }

@@ -5,8 +5,7 @@ import type { RuleBatch, SourcePlans, ValuePlan } from "./matching/scan-plan.js"
 import { BodyAccumulator, CHUNK_OVERLAP_BYTES } from "./body-accumulator.js";
 import { jsonLeafName, readableExcerpt, toByteString } from "./byte-strings.js";
 import { parseCookies } from "./parsers/cookie-parser.js";
-import type { ValueSink } from "./parsers/value-sink.js";
-import { parseRequestBody } from "./request-body.js";
+import { RequestBodyStream, type BodySink } from "./request-body-stream.js";
 import { lookupName, TARGET_LABELS, type TargetSource } from "./target-sources.js";
 import type { TransformContext } from "./transformations/transform-context.js";
 import { parseUrlEncoded } from "./parsers/url-encoded-parser.js";
@@ -23,6 +22,15 @@ import type {
   Verdict,
 } from "./types.js";
 
+
+/** A mask with every foldable child's bit set: passes where every rule of the batch applies. */
+const ALL_FOLDED = -1;
+const NEWLINE = 0x0a;
+
+/** Whether a rule of the given owner (see `RuleBatch.owners`) applies in a pass with this mask. */
+function isFolded(mask: number, owner: number | undefined): boolean {
+  return owner === undefined || owner < 0 || ((mask >>> owner) & 1) === 1;
+}
 
 const ARGUMENT_SOURCES: ReadonlySet<TargetSource> = new Set(["query_args", "body_args", "json", "multipart"]);
 
@@ -52,7 +60,7 @@ export interface EngineCore {
 }
 
 /** Per-request state. Cheap to create: plain fields, everything else allocated on first use. */
-export class EngineTransaction implements Transaction, ValueSink, TransformContext {
+export class EngineTransaction implements Transaction, BodySink, TransformContext {
   readonly maxDecodePasses: number;
   decodePassesExhausted = false;
 
@@ -74,6 +82,7 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
   private argumentCount = 0;
   private requestContentType = "";
   private readonly requestBody: BodyAccumulator;
+  private requestStream: RequestBodyStream | undefined;
   private readonly responseBody: BodyAccumulator;
 
   constructor(
@@ -105,12 +114,11 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
   inspectRequestBody(chunk: Buffer, info: BodyChunkInfo, budget: Budget): Verdict {
     this.begin("request_body", budget);
     if (!info.complete) this.truncate("partial_body");
+    const from = this.requestBody.received;
     const ready = this.acceptChunk(this.requestBody, chunk, info, "body");
-    if (ready && !this.stopped) {
-      const body = this.requestBody.text();
-      for (const reason of parseRequestBody(body, this.requestContentType, this.core.settings.limits, this)) {
-        this.truncate(reason);
-      }
+    if (!this.stopped) {
+      this.requestStream ??= new RequestBodyStream(this.requestContentType, this.core.settings.limits);
+      for (const reason of this.requestStream.accept(this.requestBody, from, ready, this)) this.truncate(reason);
     }
     return this.finish(this.inbound);
   }
@@ -136,6 +144,15 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
       this.truncate("argument_limit");
       return false;
     }
+    return this.inspect(source, name, value);
+  }
+
+  /** BodySink: part of a value cut by a chunk edge; scanned, but the whole value is what counts. */
+  addFragment(source: TargetSource, name: string, value: string): boolean {
+    return !this.stopped && this.inspect(source, name, value);
+  }
+
+  private inspect(source: TargetSource, name: string, value: string): boolean {
     if (this.budget?.exceeded()) {
       this.truncate("time_budget");
       this.stopped = true;
@@ -206,7 +223,7 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
       }
       if (plan.untouched.now.length > 0) {
         const raw = Buffer.from(value, "utf8");
-        for (const batch of plan.untouched.now) this.scanBatch(batch, raw, source, name);
+        for (const batch of plan.untouched.now) this.scanBatch(batch, raw, source, name, ALL_FOLDED);
       }
       for (const i of plan.unmergeable) {
         const step = steps[i];
@@ -215,8 +232,7 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
         const input = !parent || parent.mergeable ? value : (outputs[step.parent] ?? "");
         const output = step.transform && input.length > 0 ? step.transform(input, this) : input;
         outputs[i] = output;
-        const batches = step.folded[0];
-        if (output && batches) for (const batch of batches) this.scanBatch(batch, Buffer.from(output, "utf8"), source, name);
+        if (output) for (const batch of step.own) this.scanBatch(batch, Buffer.from(output, "utf8"), source, name, 0);
       }
       return deferred;
     }
@@ -245,13 +261,13 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
           for (const m of members) covered[m] = true;
         }
       }
-      const batches = step.folded[mask] ?? [];
+      const batches = mask === 0 ? step.own : step.folded;
       if (batches.length === 0) continue;
       if (output !== lastText || !lastBytes) {
         lastText = output;
         lastBytes = Buffer.from(output, "utf8");
       }
-      for (const batch of batches) this.scanBatch(batch, lastBytes, source, name);
+      for (const batch of batches) this.scanBatch(batch, lastBytes, source, name, mask);
     }
     return undefined;
   }
@@ -280,31 +296,38 @@ export class EngineTransaction implements Transaction, ValueSink, TransformConte
     const joined = items.length > 1 ? Buffer.from(items.map((item) => item.value).join("\n"), "utf8") : undefined;
     let single: Buffer[] | undefined;
     for (const batch of plan.untouched?.joined ?? []) {
-      if (joined && batch.joinedSet && batch.joinedSet.match(joined).length === 0) continue;
+      if (joined && batch.set && batch.set.match(joined).length === 0) continue;
       single ??= items.map((item) => Buffer.from(item.value, "utf8"));
       for (let k = 0; k < items.length; k++) {
         const item = items[k];
         const bytes = single[k];
         if (!item || !bytes) continue;
         const before = this.hits;
-        this.scanBatch(batch, bytes, item.source, item.name);
+        this.scanBatch(batch, bytes, item.source, item.name, ALL_FOLDED);
         if (this.hits !== before) item.dirty = true;
       }
     }
     for (const item of items) if (!item.dirty) plan.clean.add(item.value);
   }
 
-  private scanBatch(batch: RuleBatch, bytes: Buffer, source: TargetSource, name: string): void {
+  /** Scans one batch; `mask` says which foldable children were folded into this pass. */
+  private scanBatch(batch: RuleBatch, bytes: Buffer, source: TargetSource, name: string, mask: number): void {
+    const owners = batch.owners;
     if (batch.set) {
       const found = batch.set.match(bytes);
-      this.hits += found.length;
+      // The set is multi-line: on a value with its own newlines, only the rule's regex is exact.
+      const multiline = found.length > 0 && bytes.includes(NEWLINE);
       for (const i of found) {
         const rule = batch.rules[i];
-        if (rule) this.record(rule, bytes, source, name);
+        if (!rule || !isFolded(mask, owners[i]) || (multiline && !rule.regex.test(bytes))) continue;
+        this.hits++;
+        this.record(rule, bytes, source, name);
       }
     }
-    for (const rule of batch.negated) {
-      if (rule.regex.test(bytes)) continue;
+    const negatedFrom = batch.rules.length;
+    for (let k = 0; k < batch.negated.length; k++) {
+      const rule = batch.negated[k];
+      if (!rule || !isFolded(mask, owners[negatedFrom + k]) || rule.regex.test(bytes)) continue;
       this.hits++;
       this.record(rule, bytes, source, name);
     }

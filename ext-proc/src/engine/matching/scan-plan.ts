@@ -8,19 +8,22 @@ import { sharedPatternSet, type PatternSet } from "./regex-cache.js";
 /**
  * Rules scanned together in one pass: `set.match` gives indexes into `rules`. Negated rules
  * (allow-lists) cannot share a set's "any hit" answer, so each runs alone.
+ *
+ * The set is compiled in multi-line mode, so the same set serves one value and many values joined
+ * by newlines. On one value it can only say more than the plain patterns (`^`/`$` also match at
+ * the value's own newlines), so a hit on a value that holds a newline is confirmed by the rule's
+ * own (single-line) regex: same answers as a single-line set, half the compiled sets.
  */
 export interface RuleBatch {
   readonly set: PatternSet | undefined;
   readonly rules: readonly CompiledRule[];
   readonly negated: readonly CompiledRule[];
   /**
-   * The same patterns in multi-line mode, for scanning many values joined by newlines in one
-   * pass. In that mode `^`/`$` match at each value's edges and `\b` sees a non-word neighbour, so
-   * whatever matches one value alone also matches the joined text: no hit there proves no value
-   * matches; any hit sends every value back to `set`. Absent when the batch cannot be joined
-   * (negated rules, `\A`/`\z`, inline flags that turn multi-line off).
+   * For each rule of `rules` (then of `negated`), the bit of the foldable child it belongs to in
+   * the step's mask, or -1 for the step's own rules: a hit of a child that was not folded into
+   * this pass is dropped, because that child scans its own output.
    */
-  readonly joinedSet: PatternSet | undefined;
+  readonly owners: readonly number[];
 }
 
 /** A child step whose whole (mergeable) subtree can be folded into its parent's pass. */
@@ -36,9 +39,10 @@ export interface FoldableChild {
  *
  * Most transformations return their input when they have nothing to do. When a child's whole
  * subtree leaves this step's output unchanged, its rules would see exactly these bytes, so they
- * are scanned in this step's pass: `folded[mask]` holds this step's rules plus those of every
- * foldable child whose bit is set in `mask` (one batch per RE2 flag set). Same answers, far
- * fewer passes.
+ * are scanned in this step's pass: `folded` holds this step's rules plus those of every foldable
+ * child (one batch per RE2 flag set), and a pass with a mask keeps only the hits of the children
+ * whose bit is set. Same answers, far fewer passes, and one compiled union per step rather than
+ * one per subset of children.
  */
 export interface ChainStep {
   readonly name: string;
@@ -46,7 +50,12 @@ export interface ChainStep {
   /** Index of the step whose output is this step's input; -1 for the untransformed value. */
   readonly parent: number;
   readonly foldable: readonly FoldableChild[];
-  readonly folded: readonly (readonly RuleBatch[])[];
+  readonly folded: readonly RuleBatch[];
+  /**
+   * This step's rules alone, for a pass that folds no child: scanning the union there would run
+   * every child's patterns over bytes none of them applies to (slower on long values).
+   */
+  readonly own: readonly RuleBatch[];
   /** This step and every step above it return their input unchanged when they have nothing to do. */
   readonly mergeable: boolean;
 }
@@ -62,7 +71,12 @@ export interface ValuePlan {
   readonly anyChange: RegExp | undefined;
   /**
    * Every mergeable step's rules, for values `anyChange` does not match, split in what must be
-   * scanned value by value (`now`) and what may be joined with other values (`joined`).
+   * scanned value by value (`now`) and what may be joined with other values (`joined`). Values
+   * joined by newlines are scanned once with the (multi-line) set: whatever matches one value
+   * alone also matches the joined text (`^`/`$` match at each value's edges, `\b` sees a
+   * non-word neighbour), so no hit there proves no value matches; any hit sends every value back
+   * to be scanned alone. Rules whose answer joining could change (negated, `\A`/`\z`, inline
+   * flags that turn multi-line off, a pattern that matches the newline itself) go in `now`.
    */
   readonly untouched: { readonly now: readonly RuleBatch[]; readonly joined: readonly RuleBatch[] } | undefined;
   /** Steps that are not mergeable (and so are computed even for untouched values), in order. */
@@ -87,7 +101,11 @@ function isJoinable(rule: CompiledRule): boolean {
   return !rule.definition.negate && !UNJOINABLE.test(rule.pattern) && !rule.regex.test("\n");
 }
 
-/** Above this many foldable children a step folds none (2^n batches would be compiled). */
+/**
+ * Above this many foldable children a step folds none. The mask is an int, so at most 31 would
+ * fit; five covers every step of the built-in packs, and each folded child adds its patterns to
+ * the step's union.
+ */
 const MAX_FOLDABLE_CHILDREN = 5;
 
 function appliesTo(rule: CompiledRule, source: TargetSource, name: string | undefined): boolean {
@@ -102,20 +120,32 @@ function appliesTo(rule: CompiledRule, source: TargetSource, name: string | unde
   return included;
 }
 
-function batchesOf(rules: readonly CompiledRule[]): RuleBatch[] {
-  return [...new Set(rules.map((r) => r.flags))].map((flags) => {
-    const same = rules.filter((r) => r.flags === flags);
-    const positive = same.filter((r) => !r.definition.negate);
-    const negated = same.filter((r) => r.definition.negate);
-    const joinable = negated.length === 0 && positive.every(isJoinable);
+interface OwnedRule {
+  readonly rule: CompiledRule;
+  /** Bit of the foldable child the rule belongs to, -1 for the step's own rules. */
+  readonly owner: number;
+}
+
+/**
+ * One batch per RE2 flag set. Rules are ordered by index, so equal rule lists (another source,
+ * another name, the untouched pass) give equal pattern lists and share one compiled set.
+ */
+function batchesOf(owned: readonly OwnedRule[]): RuleBatch[] {
+  const sorted = [...owned].sort((a, b) => a.rule.index - b.rule.index);
+  return [...new Set(sorted.map((o) => o.rule.flags))].map((flags) => {
+    const same = sorted.filter((o) => o.rule.flags === flags);
+    const positive = same.filter((o) => !o.rule.definition.negate);
+    const negated = same.filter((o) => o.rule.definition.negate);
     return {
-      set: positive.length > 0 ? sharedPatternSet(positive.map((r) => r.pattern), flags) : undefined,
-      rules: positive,
-      negated,
-      joinedSet: joinable && positive.length > 0 ? sharedPatternSet(positive.map((r) => r.pattern), `${flags}m`) : undefined,
+      set: positive.length > 0 ? sharedPatternSet(positive.map((o) => o.rule.pattern), `${flags}m`) : undefined,
+      rules: positive.map((o) => o.rule),
+      negated: negated.map((o) => o.rule),
+      owners: [...positive, ...negated].map((o) => o.owner),
     };
   });
 }
+
+const own = (rule: CompiledRule): OwnedRule => ({ rule, owner: -1 });
 
 interface DraftStep {
   readonly name: string;
@@ -152,22 +182,22 @@ function buildValuePlan(
     : undefined;
   const below = (index: number): number[] => steps.flatMap((s, i) => (s.parent === index ? [i, ...below(i)] : []));
   const built: ChainStep[] = steps.map((step, index) => {
-      const children = steps.flatMap((child, i) => (child.parent === index && child.mergeable ? [i] : []));
-      const foldable =
-        children.length <= MAX_FOLDABLE_CHILDREN
-          ? children.map((i) => ({ steps: [i, ...below(i).filter((d) => steps[d]?.mergeable)] }))
-          : [];
-      const folded: RuleBatch[][] = [];
-      for (let mask = 0; mask < 1 << foldable.length; mask++) {
-        const members = foldable.filter((_, bit) => (mask & (1 << bit)) !== 0).flatMap((f) => f.steps);
-        folded.push(batchesOf([step, ...members.map((m) => steps[m])].flatMap((s) => s?.rules ?? [])));
-      }
-      return {
-        name: step.name,
-        parent: step.parent,
-        transform: step.parent < 0 ? undefined : transformFor(step.name).apply,
+    const children = steps.flatMap((child, i) => (child.parent === index && child.mergeable ? [i] : []));
+    const foldable =
+      children.length <= MAX_FOLDABLE_CHILDREN
+        ? children.map((i) => ({ steps: [i, ...below(i).filter((d) => steps[d]?.mergeable)] }))
+        : [];
+    const folded = batchesOf([
+      ...step.rules.map(own),
+      ...foldable.flatMap((f, bit) => f.steps.flatMap((m) => (steps[m]?.rules ?? []).map((rule) => ({ rule, owner: bit })))),
+    ]);
+    return {
+      name: step.name,
+      parent: step.parent,
+      transform: step.parent < 0 ? undefined : transformFor(step.name).apply,
       foldable,
       folded,
+      own: foldable.length === 0 ? folded : batchesOf(step.rules.map(own)),
       mergeable: step.mergeable,
     };
   });
@@ -177,7 +207,10 @@ function buildValuePlan(
     steps: built,
     anyChange,
     untouched: foldsAll
-      ? { now: batchesOf(mergeableRules.filter((r) => !isJoinable(r))), joined: batchesOf(mergeableRules.filter(isJoinable)) }
+      ? {
+          now: batchesOf(mergeableRules.filter((r) => !isJoinable(r)).map(own)),
+          joined: batchesOf(mergeableRules.filter(isJoinable).map(own)),
+        }
       : undefined,
     unmergeable: steps.flatMap((s, i) => (s.mergeable ? [] : [i])),
     clean: new CleanValues(),

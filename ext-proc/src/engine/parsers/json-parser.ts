@@ -23,141 +23,192 @@ const NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
  * syntax error it stops and reports `unparsable_body`; what was found until then is kept.
  */
 export function parseJson(text: string, maxDepth: number, sink: ValueSink): JsonParseOutcome {
-  const stack: Frame[] = [];
-  let i = 0;
-  let pendingKey: string | undefined;
-  let outcome: JsonParseOutcome = "complete";
+  return new JsonScanner(maxDepth, sink).feed(text, 0, true) ?? "unparsable_body";
+}
 
-  const skipWs = (): void => {
-    while (i < text.length && WS.has(text.charCodeAt(i))) i++;
-  };
-  const childPath = (): string => {
-    const top = stack[stack.length - 1];
+/**
+ * `parseJson` that can stop where the text ends and go on when more arrives, so a streamed body
+ * is parsed once, chunk by chunk, emitting each value as soon as it is complete. Between feeds it
+ * keeps only the stack of open containers; the caller keeps the text from `resumeAt` on.
+ */
+export class JsonScanner {
+  private readonly stack: Frame[] = [];
+  private pendingKey: string | undefined;
+  private outcome: JsonParseOutcome = "complete";
+  /** Absolute offset of the first token not consumed yet: the next feed starts there. */
+  resumeAt = 0;
+
+  constructor(
+    private readonly maxDepth: number,
+    private readonly sink: ValueSink,
+  ) {}
+
+  /** Path the string starting at `resumeAt` would have as a value; undefined when it is a key. */
+  pendingValuePath(): string | undefined {
+    const top = this.stack[this.stack.length - 1];
+    if (top && !top.array && this.pendingKey === undefined) return undefined;
+    return this.childPath();
+  }
+
+  private childPath(): string {
+    const top = this.stack[this.stack.length - 1];
     if (!top) return "$";
     if (top.array) return `${top.path}[${top.index}]`;
-    return `${top.path}.${pendingKey ?? ""}`;
-  };
-  const readString = (): string | undefined => {
-    // i is at the opening quote. Pieces go into an array: a large string full of escapes must
-    // not become a rope of a million nodes.
-    i++;
-    const end = text.indexOf('"', i);
-    if (end < 0) return undefined;
-    const plain = text.slice(i, end);
-    if (plain.indexOf("\\") < 0) {
-      i = end + 1;
-      return plain;
-    }
-    const parts: string[] = [];
-    // Jump between backslashes, remembering the next quote and the next backslash so each is
-    // searched for once per position: linear however many escapes the string holds.
-    let quote = end;
-    let slash = text.indexOf("\\", i);
-    for (;;) {
-      if (quote < i) quote = text.indexOf('"', i);
-      if (quote < 0) return undefined;
-      if (slash >= 0 && slash < i) slash = text.indexOf("\\", i);
-      if (slash < 0 || quote < slash) {
-        parts.push(text.slice(i, quote));
-        i = quote + 1;
-        return parts.join("");
-      }
-      parts.push(text.slice(i, slash));
-      i = slash;
-      const e = text[i + 1];
-      if (e === "u") {
-        let cp = 0;
-        for (let k = 2; k < 6; k++) {
-          const h = hexValue(text.charCodeAt(i + k));
-          if (h < 0) return undefined;
-          cp = cp * 16 + h;
-        }
-        i += 6;
-        if (cp >= 0xd800 && cp < 0xdc00 && text[i] === "\\" && text[i + 1] === "u") {
-          let lo = 0;
-          for (let k = 2; k < 6; k++) lo = lo * 16 + hexValue(text.charCodeAt(i + k));
-          if (lo >= 0xdc00 && lo < 0xe000) {
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            i += 6;
-          }
-        }
-        parts.push(cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp));
-      } else if (e === undefined) {
-        return undefined;
-      } else {
-        parts.push(ESCAPES[e] ?? e);
-        i += 2;
-      }
-    }
-  };
-  const emitValue = (value: string): boolean => {
-    if (sink.add("json", childPath(), value)) return true;
-    outcome = "argument_limit";
-    return false;
-  };
-  const afterValue = (): void => {
-    const top = stack[stack.length - 1];
-    if (top) top.index++;
-    pendingKey = undefined;
-  };
+    return `${top.path}.${this.pendingKey ?? ""}`;
+  }
 
-  skipWs();
-  while (i < text.length) {
-    skipWs();
-    if (i >= text.length) break;
-    const c = text.charCodeAt(i);
-    const top = stack[stack.length - 1];
-    if (c === 44) { // ,
+  /**
+   * Parses `text`, the body from absolute offset `base` (= `resumeAt`) to what has arrived. When
+   * the text ends inside a token and `final` is false, returns undefined and remembers where that
+   * token starts; otherwise returns the outcome, after which the scanner is done.
+   */
+  feed(text: string, base: number, final: boolean): JsonParseOutcome | undefined {
+    const stack = this.stack;
+    let i = 0;
+    const more = (at: number): JsonParseOutcome | undefined => {
+      if (final) return "unparsable_body";
+      this.resumeAt = base + at;
+      return undefined;
+    };
+    const skipWs = (): void => {
+      while (i < text.length && WS.has(text.charCodeAt(i))) i++;
+    };
+    const readString = (): string | undefined => {
+      // i is at the opening quote. Pieces go into an array: a large string full of escapes must
+      // not become a rope of a million nodes.
       i++;
-      continue;
-    }
-    if (c === 125 || c === 93) { // } ]
-      if (!top || top.array !== (c === 93)) return "unparsable_body";
-      stack.pop();
-      i++;
-      afterValue();
-      continue;
-    }
-    if (top && !top.array && pendingKey === undefined) {
-      if (c !== 34) return "unparsable_body";
-      const key = readString();
-      if (key === undefined) return "unparsable_body";
+      const end = text.indexOf('"', i);
+      if (end < 0) return undefined;
+      const plain = text.slice(i, end);
+      if (plain.indexOf("\\") < 0) {
+        i = end + 1;
+        return plain;
+      }
+      const parts: string[] = [];
+      // Jump between backslashes, remembering the next quote and the next backslash so each is
+      // searched for once per position: linear however many escapes the string holds.
+      let quote = end;
+      let slash = text.indexOf("\\", i);
+      for (;;) {
+        if (quote < i) quote = text.indexOf('"', i);
+        if (quote < 0) return undefined;
+        if (slash >= 0 && slash < i) slash = text.indexOf("\\", i);
+        if (slash < 0 || quote < slash) {
+          parts.push(text.slice(i, quote));
+          i = quote + 1;
+          return parts.join("");
+        }
+        parts.push(text.slice(i, slash));
+        i = slash;
+        const e = text[i + 1];
+        if (e === "u") {
+          let cp = 0;
+          for (let k = 2; k < 6; k++) {
+            const h = hexValue(text.charCodeAt(i + k));
+            if (h < 0) return undefined;
+            cp = cp * 16 + h;
+          }
+          i += 6;
+          if (cp >= 0xd800 && cp < 0xdc00 && text[i] === "\\" && text[i + 1] === "u") {
+            let lo = 0;
+            for (let k = 2; k < 6; k++) lo = lo * 16 + hexValue(text.charCodeAt(i + k));
+            if (lo >= 0xdc00 && lo < 0xe000) {
+              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+              i += 6;
+            }
+          }
+          parts.push(cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp));
+        } else if (e === undefined) {
+          return undefined;
+        } else {
+          parts.push(ESCAPES[e] ?? e);
+          i += 2;
+        }
+      }
+    };
+    const afterValue = (): void => {
+      const top = stack[stack.length - 1];
+      if (top) top.index++;
+      this.pendingKey = undefined;
+    };
+
+    for (;;) {
       skipWs();
-      if (text.charCodeAt(i) !== 58) return "unparsable_body";
-      i++;
-      pendingKey = key;
-      if (!sink.add("json_keys", `${top.path}.${key}`, key)) return "argument_limit";
-      continue;
-    }
-    if (c === 123 || c === 91) { // { [
-      if (stack.length >= maxDepth) {
-        const end = skipContainer(text, i);
-        if (end < 0) return "unparsable_body";
-        i = end;
-        outcome = "json_depth";
+      if (i >= text.length) {
+        if (!final) return more(i);
+        return stack.length > 0 ? "unparsable_body" : this.outcome;
+      }
+      const token = i;
+      const c = text.charCodeAt(i);
+      const top = stack[stack.length - 1];
+      if (c === 44) { // ,
+        i++;
+        continue;
+      }
+      if (c === 125 || c === 93) { // } ]
+        if (!top || top.array !== (c === 93)) return "unparsable_body";
+        stack.pop();
+        i++;
         afterValue();
         continue;
       }
-      stack.push({ path: childPath(), array: c === 91, index: 0 });
-      pendingKey = undefined;
-      i++;
-      continue;
-    }
-    if (c === 34) {
-      const value = readString();
-      if (value === undefined) return "unparsable_body";
-      if (!emitValue(value)) return outcome;
+      if (top && !top.array && this.pendingKey === undefined) {
+        if (c !== 34) return "unparsable_body";
+        const key = readString();
+        if (key === undefined) return more(token);
+        skipWs();
+        if (i >= text.length) return more(token);
+        if (text.charCodeAt(i) !== 58) return "unparsable_body";
+        i++;
+        this.pendingKey = key;
+        if (!this.sink.add("json_keys", `${top.path}.${key}`, key)) return "argument_limit";
+        continue;
+      }
+      if (c === 123 || c === 91) { // { [
+        if (stack.length >= this.maxDepth) {
+          const end = skipContainer(text, i);
+          if (end < 0) return more(token);
+          i = end;
+          this.outcome = "json_depth";
+          afterValue();
+          continue;
+        }
+        stack.push({ path: this.childPath(), array: c === 91, index: 0 });
+        this.pendingKey = undefined;
+        i++;
+        continue;
+      }
+      if (c === 34) {
+        const value = readString();
+        if (value === undefined) return more(token);
+        if (!this.sink.add("json", this.childPath(), value)) return "argument_limit";
+        afterValue();
+        continue;
+      }
+      const literalEnd = scanLiteral(text, i);
+      if (literalEnd === i) return "unparsable_body";
+      if (literalEnd === text.length && !final) return more(token);
+      const literal = text.slice(i, literalEnd);
+      i = literalEnd;
+      if (literal !== "true" && literal !== "false" && literal !== "null" && !NUMBER.test(literal)) return "unparsable_body";
       afterValue();
-      continue;
     }
-    const literalEnd = scanLiteral(text, i);
-    if (literalEnd === i) return "unparsable_body";
-    const literal = text.slice(i, literalEnd);
-    i = literalEnd;
-    if (literal !== "true" && literal !== "false" && literal !== "null" && !NUMBER.test(literal)) return "unparsable_body";
-    afterValue();
   }
-  return stack.length > 0 ? "unparsable_body" : outcome;
+}
+
+/**
+ * JSON escapes decoded in a piece of a string cut out of a streamed body. The piece may start or
+ * end inside an escape; those few bytes stay as they are.
+ */
+export function decodeJsonFragment(text: string): string {
+  if (text.indexOf("\\") < 0) return text;
+  return text.replace(/\\(?:u([0-9a-fA-F]{4})|(.))/gs, (whole, hex: string | undefined, e: string | undefined) => {
+    if (hex !== undefined) {
+      const cp = Number.parseInt(hex, 16);
+      return cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp);
+    }
+    return (e !== undefined ? ESCAPES[e] : undefined) ?? whole;
+  });
 }
 
 const ESCAPES: Readonly<Record<string, string>> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
