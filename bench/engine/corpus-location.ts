@@ -7,6 +7,11 @@ export function corpusDirectory(): string {
   return process.env.MESHRASP_CORPUS ?? resolve(packageRoot(), "../shared/corpus");
 }
 
+/** The corpus directory as written in results: relative to the repository, never a machine's path. */
+export function corpusLabel(): string {
+  return process.env.MESHRASP_CORPUS === undefined ? "../shared/corpus" : "$MESHRASP_CORPUS";
+}
+
 /** Every `*.jsonl[.gz]` corpus file, or an explanation of where they were expected. */
 export function corpusFiles(): string[] {
   const dir = corpusDirectory();

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { formatTallies, loadEngine, percent, replayFile, type FileTally, type Tally } from "../../ext-proc/src/cli/replay-command.js";
-import { corpusDirectory, corpusFiles, resultsPath } from "./corpus-location.js";
+import { corpusLabel, corpusFiles, resultsPath } from "./corpus-location.js";
 
 function find(tallies: readonly FileTally[], file: string, key: string): Tally {
   const tally = tallies.find((t) => t.file.startsWith(file));
@@ -43,7 +43,7 @@ function main(): void {
   const markdown = [
     "# Detection on the shared corpora",
     "",
-    `Produced by \`npm run eval\` on ${new Date().toISOString().slice(0, 10)} from \`${corpusDirectory()}\`.`,
+    `Produced by \`npm run eval\` on ${new Date().toISOString().slice(0, 10)} from \`${corpusLabel()}\`.`,
     "Default policy, paranoia level 1, inbound threshold 5; a request counts as blocked only when denied with status 403.",
     "",
     ...summary(tallies),

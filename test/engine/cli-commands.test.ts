@@ -39,7 +39,7 @@ describe("meshrasp check", () => {
     expect(await runCheck([], cli.streams)).toBe(2);
     expect(cli.err()).toMatch(/meshrasp check: .*\nusage: meshrasp check/);
     const policy = io();
-    await expect(runCheck(["--policy", "p.yaml", "/"], policy.streams)).rejects.toThrow(/--policy is not available/);
+    await expect(runCheck(["--policy", "missing.yaml", "/"], policy.streams)).rejects.toThrow(/missing\.yaml: cannot read the policy file/);
   });
 });
 

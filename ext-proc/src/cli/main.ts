@@ -5,7 +5,6 @@ import type { LevelWithSilent } from "pino";
 import { compilePolicy } from "../policy/compile-policy.js";
 import { readPolicyFile } from "../policy/policy-document.js";
 import { PolicyError } from "../policy/policy-error.js";
-import { loadPolicyEngine } from "../policy/policy-engine.js";
 import { runCheck } from "./check-command.js";
 import { UsageError } from "./listen-address.js";
 import { runReplay } from "./replay-command.js";
@@ -104,9 +103,9 @@ async function main(argv: string[]): Promise<number> {
     case "validate":
       return validate(rest);
     case "check":
-      return runCheck(rest, io, { loadPolicy: loadPolicyEngine });
+      return runCheck(rest, io);
     case "replay":
-      return rest.some((arg) => arg === "--baseline" || arg.startsWith("--baseline=")) ? runWhatIf(rest, io) : runReplay(rest, io, { loadPolicy: loadPolicyEngine });
+      return rest.some((arg) => arg === "--baseline" || arg.startsWith("--baseline=")) ? runWhatIf(rest, io) : runReplay(rest, io);
     case undefined:
     case "help":
     case "--help":

@@ -7,10 +7,10 @@ import { createWriteStream, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
-import { compileEngine } from "../engine/compile-engine.js";
 import { inspectRecord, type HttpRecord } from "../engine/http-record.js";
 import type { Budget, Engine } from "../engine/types.js";
-import { defaultEngineSettings } from "../policy/default-engine-settings.js";
+import { defaultPolicyPath } from "../policy/policy-document.js";
+import { loadPolicyEngine } from "../policy/policy-engine.js";
 
 export interface CommandIo {
   readonly stdin: NodeJS.ReadableStream;
@@ -36,14 +36,12 @@ export interface EngineLoaders {
   readonly loadPolicy?: (file: string) => LoadedEngine;
 }
 
-/** The engine of `--policy FILE` (through `loaders.loadPolicy`), or of the defaults and every built-in pack. */
+/**
+ * The engine of `--policy FILE`, or of the built-in default policy: exactly what `meshrasp serve`
+ * enforces. `loaders` lets a caller load policies some other way.
+ */
 export function loadEngine(policyFile: string | undefined, loaders: EngineLoaders = {}): LoadedEngine {
-  if (policyFile !== undefined) {
-    if (!loaders.loadPolicy) throw new Error("--policy is not available in this build");
-    return loaders.loadPolicy(policyFile);
-  }
-  const settings = defaultEngineSettings();
-  return { engine: compileEngine(settings), phaseBudgetMs: settings.limits.timeBudgetMs };
+  return (loaders.loadPolicy ?? loadPolicyEngine)(policyFile ?? defaultPolicyPath());
 }
 
 /** A budget that is exceeded `ms` milliseconds after it was made. */
