@@ -3,7 +3,7 @@
  * together. Exported as a function so tests run the real thing in-process.
  */
 import { once } from "node:events";
-import type { AddressInfo } from "node:net";
+import { createServer, type AddressInfo, type Server as NetServer } from "node:net";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { LevelWithSilent } from "pino";
 import { HealthService } from "../../../protos/generated/grpc/health/v1/health.js";
@@ -16,7 +16,7 @@ import { extProcImplementation, extProcServiceDefinition } from "../server/ext-p
 import { HealthState } from "../server/health-service.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
 import { createMetrics, type MeshraspMetrics } from "../telemetry/metrics.js";
-import { formatAddress, parseListenAddress, UsageError } from "./listen-address.js";
+import { formatAddress, parseListenAddress, UsageError, type ListenAddress } from "./listen-address.js";
 
 export interface ServeOptions {
   /** gRPC listen address, HOST:PORT; port 0 picks a free port. */
@@ -66,6 +66,17 @@ export const SERVE_DEFAULTS = {
 
 /** Room for the ProcessingRequest fields around a body of the largest inspected size. */
 const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
+
+/** Listens on HOST:PORT and returns the port bound; a failure names the flag. */
+async function listen(server: NetServer, address: ListenAddress, flag: string): Promise<number> {
+  server.listen(address.port, address.host);
+  try {
+    await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e as Error))]);
+  } catch (error) {
+    throw new UsageError(`${flag}: cannot listen: ${(error as Error).message}`);
+  }
+  return (server.address() as AddressInfo).port;
+}
 
 export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
   const grpcAddress = parseListenAddress(options.grpc, "--grpc");
@@ -142,12 +153,13 @@ export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
       logger,
     }),);
   grpcServer.addService(HealthService, health.implementation());
-  const grpcPort = await new Promise<number>((resolve, reject) => {
-    grpcServer.bindAsync(formatAddress(grpcAddress), ServerCredentials.createInsecure(), (error, port) => {
-      if (error) reject(new UsageError(`--grpc ${options.grpc}: cannot listen: ${error.message}`));
-      else resolve(port);
-    });
-  });
+  // meshrasp owns the listening socket and hands connections to grpc-js, which leaves Nagle's
+  // algorithm on for accepted sockets: with several small answers in flight (pipelined STREAMED
+  // chunks), Nagle may hold one back until Envoy's delayed ACK. An RPC server wants every answer
+  // sent at once.
+  const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
+  const grpcListener = createServer({ noDelay: true }, (socket) => injector.injectConnection(socket));
+  const grpcPort = await listen(grpcListener, grpcAddress, `--grpc ${options.grpc}`);
 
   const admin = createAdminServer({
     registry: metrics.registry,
@@ -160,14 +172,14 @@ export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
       return { active: view(store), shadow: shadow === undefined ? null : view(shadow) };
     },
   });
-  admin.listen(adminAddress.port, adminAddress.host);
+  let adminPort: number;
   try {
-    await Promise.race([once(admin, "listening"), once(admin, "error").then(([e]) => Promise.reject(e as Error))]);
+    adminPort = await listen(admin, adminAddress, `--admin ${options.admin}`);
   } catch (error) {
+    grpcListener.close();
     grpcServer.forceShutdown();
-    throw new UsageError(`--admin ${options.admin}: cannot listen: ${(error as Error).message}`);
+    throw error;
   }
-  const adminPort = (admin.address() as AddressInfo).port;
   health.setServing(true);
   logger.info({ event: "listening", grpc: formatAddress({ ...grpcAddress, port: grpcPort }), admin: formatAddress({ ...adminAddress, port: adminPort }) });
 
@@ -178,6 +190,7 @@ export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
     health.closeWatchers();
     const open = await metrics.openStreams.get();
     logger.info({ event: "draining", open_streams: open.values[0]?.value ?? 0, drain_ms: drainMs });
+    grpcListener.close();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         logger.warn({ event: "drain_timeout", drain_ms: drainMs });
