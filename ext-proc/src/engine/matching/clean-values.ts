@@ -13,7 +13,8 @@ export class CleanValues {
   private readonly values = new Set<string>();
 
   has(value: string): boolean {
-    return this.values.has(value);
+    // Longer values are never remembered; hashing them only to miss would cost O(length).
+    return value.length <= CLEAN_VALUE_MAX_LENGTH && this.values.has(value);
   }
 
   add(value: string): void {

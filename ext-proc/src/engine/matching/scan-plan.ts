@@ -177,8 +177,10 @@ function buildValuePlan(
     steps[at]?.rules.push(rule);
   }
   const triggers = steps.slice(1).filter((s) => s.mergeable).map((s) => transformFor(s.name).changesOnly);
+  // With no trigger, nothing ever changes: "^(?!)" fails at the first position instead of trying
+  // every one, as the unanchored "(?!)" would on each value scanned.
   const anyChange = triggers.every((t) => t !== undefined)
-    ? new RegExp([...new Set(triggers.map((t) => `(?:${t?.source ?? ""})`))].join("|") || "(?!)")
+    ? new RegExp([...new Set(triggers.map((t) => `(?:${t?.source ?? ""})`))].join("|") || "^(?!)")
     : undefined;
   const below = (index: number): number[] => steps.flatMap((s, i) => (s.parent === index ? [i, ...below(i)] : []));
   const built: ChainStep[] = steps.map((step, index) => {
