@@ -108,6 +108,23 @@ function checkHeaderNames(compiler: Compiler, settings: PolicySettings, path: Pa
   Object.keys(settings.denyResponse.headers).forEach((h) => check(h, [...path, "denyResponse", "headers", h]));
 }
 
+/**
+ * Compiles what equal settings would compile to the same thing only once per policy (scopes often
+ * share it); a failure becomes an issue at `path` and undefined.
+ */
+function compileOnce<T>(compiler: Compiler, cache: Map<string, T>, key: string, path: Path, build: () => T): T | undefined {
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  try {
+    const built = build();
+    cache.set(key, built);
+    return built;
+  } catch (error) {
+    compiler.issues.push(issueAt(compiler.parsed, path, error instanceof Error ? error.message : String(error)));
+    return undefined;
+  }
+}
+
 function redactionFor(compiler: Compiler, settings: PolicyRedaction, path: Path): CompiledRedaction | undefined {
   if (!settings.enabled) return undefined;
   const redactorSettings = {
@@ -116,17 +133,8 @@ function redactionFor(compiler: Compiler, settings: PolicyRedaction, path: Path)
     jsonFields: settings.jsonFields,
     mask: settings.mask,
   };
-  const key = canonicalJson(redactorSettings);
-  let redactor = compiler.redactors.get(key);
-  if (redactor === undefined) {
-    try {
-      redactor = compileRedactor(redactorSettings);
-    } catch (error) {
-      compiler.issues.push(issueAt(compiler.parsed, path, error instanceof Error ? error.message : String(error)));
-      return undefined;
-    }
-    compiler.redactors.set(key, redactor);
-  }
+  const redactor = compileOnce(compiler, compiler.redactors, canonicalJson(redactorSettings), path, () => compileRedactor(redactorSettings));
+  if (redactor === undefined) return undefined;
   // A response without a content type is not redacted: nothing says what its bytes are.
   return { redactor, appliesTo: bodyFilter(settings.contentTypes, false), compressed: settings.compressed, maxDecompressedBytes: settings.maxDecompressedBytes };
 }
@@ -137,16 +145,8 @@ function scoped(compiler: Compiler, name: string, settings: PolicySettings, path
   checkHeaderNames(compiler, settings, path);
   const engineConfig = engineSettings(settings, rules);
   const key = canonicalJson({ ...engineConfig, rules: rules.map((r) => r.id) });
-  let engine = compiler.engines.get(key);
-  if (engine === undefined) {
-    try {
-      engine = compileEngine(engineConfig);
-    } catch (error) {
-      compiler.issues.push(issueAt(compiler.parsed, path, error instanceof Error ? error.message : String(error)));
-      return undefined;
-    }
-    compiler.engines.set(key, engine);
-  }
+  const engine = compileOnce(compiler, compiler.engines, key, path, () => compileEngine(engineConfig));
+  if (engine === undefined) return undefined;
   for (const rule of rules) compiler.usedRules.set(rule.id, rule);
   const conditional = settings.exclusions
     .filter((e) => e.when !== undefined || e.targets !== undefined)
@@ -177,6 +177,7 @@ function fieldOf(message: string): string | undefined {
  * transformations and pattern (each rule compiled alone), and ids unique among all rules.
  */
 function checkCustomRules(parsed: ParsedPolicy, issues: PolicyIssue[]): RuleDefinition[] {
+  if (parsed.document.spec.rules.length === 0) return [];
   const builtinIds = new Set(loadRulePacks(listBuiltinPacks()).map((r) => r.id));
   const seen = new Map<string, number>();
   const rules: RuleDefinition[] = [];

@@ -103,15 +103,32 @@ export function parseRuleDefinitions(raw: unknown, sourceLabel: string, defaults
   return raw.map((rule, index) => parseRule(rule, defaults, sourceLabel, index));
 }
 
+/*
+ * The packs ship inside the package and never change while it runs: each is read and parsed once
+ * per process, however many scopes, reloads and policy checks ask for it.
+ */
+let packNames: readonly string[] | undefined;
+const parsedPacks = new Map<string, readonly RuleDefinition[]>();
+
 /** Names of the packs shipped in ext-proc/rules, sorted. */
 export function listBuiltinPacks(): string[] {
-  return readdirSync(packagePath(RULES_DIR))
+  packNames ??= readdirSync(packagePath(RULES_DIR))
     .filter((file) => file.endsWith(".yaml"))
     .map((file) => file.slice(0, -".yaml".length))
     .sort();
+  return [...packNames];
 }
 
-function loadPack(name: string): RuleDefinition[] {
+function loadPack(name: string): readonly RuleDefinition[] {
+  let rules = parsedPacks.get(name);
+  if (rules === undefined) {
+    rules = readPack(name);
+    parsedPacks.set(name, rules);
+  }
+  return rules;
+}
+
+function readPack(name: string): RuleDefinition[] {
   if (!/^[a-z0-9-]+$/.test(name) || !listBuiltinPacks().includes(name)) {
     throw EngineError.policyInvalid(`rule pack ${name}`, `no such built-in pack (known: ${listBuiltinPacks().join(", ")})`);
   }
