@@ -8,7 +8,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { inspectRecord, recordBody, type HttpRecord } from "../../ext-proc/src/engine/http-record.js";
-import { loadEngine, readCorpusFile } from "../../ext-proc/src/cli/replay-command.js";
+import { readCorpusFile } from "../../ext-proc/src/cli/replay-command.js";
+import { loadPolicyEngine } from "../../ext-proc/src/policy/policy-engine.js";
 import { corpusFiles, resultsPath } from "./corpus-location.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   // Warm-up on its own engine: JIT and RE2 DFA caches (the compiled sets are shared) get warm,
   // but every measured round starts with an empty clean-value memory, so repeats across rounds
   // are not counted as cheap repeats.
-  const warm = loadEngine(undefined).engine;
+  const warm = loadPolicyEngine().engine;
   for (const item of all) inspectRecord(warm, item.record, never, item.body);
   let load = await machineLoad(2000);
   for (let tries = 0; load > MAX_FOREIGN_CPU && tries < 30; tries++) load = await machineLoad(2000);
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   const times = new Float64Array(all.length * ROUNDS);
   let bytes = 0;
   let k = 0;
-  const engines = Array.from({ length: ROUNDS }, () => loadEngine(undefined).engine);
+  const engines = Array.from({ length: ROUNDS }, () => loadPolicyEngine().engine);
   const started = process.hrtime.bigint();
   const cpuBefore = process.cpuUsage();
   for (let round = 0; round < ROUNDS; round++) {

@@ -3,7 +3,8 @@
  * detection table to bench/results/detection.md. Only a deny with status 403 counts as a block.
  */
 import { writeFileSync } from "node:fs";
-import { formatTallies, loadEngine, percent, replayFile, type FileTally, type Tally } from "../../ext-proc/src/cli/replay-command.js";
+import { formatTallies, percent, replayFile, type FileTally, type Tally } from "../../ext-proc/src/cli/replay-command.js";
+import { loadPolicyEngine } from "../../ext-proc/src/policy/policy-engine.js";
 import { corpusLabel, corpusFiles, resultsPath } from "./corpus-location.js";
 
 function find(tallies: readonly FileTally[], file: string, key: string): Tally {
@@ -37,7 +38,7 @@ function summary(tallies: readonly FileTally[]): string[] {
 
 function main(): void {
   const files = corpusFiles();
-  const loaded = loadEngine(undefined);
+  const loaded = loadPolicyEngine();
   const tallies = files.map((file) => replayFile(loaded, file));
   const table = formatTallies(tallies);
   const markdown = [

@@ -4,7 +4,8 @@
  */
 import { parseArgs } from "node:util";
 import { inspectRecord, type HttpRecord } from "../engine/http-record.js";
-import { deadlineBudget, loadEngine, type CommandIo, type EngineLoaders } from "./replay-command.js";
+import { loadPolicyEngine } from "../policy/policy-engine.js";
+import { deadlineBudget, type CommandIo } from "./replay-command.js";
 
 const USAGE = `usage: meshrasp check [--policy FILE] [--method M] [--header 'Name: value']... [--body TEXT] URI
        meshrasp check [--policy FILE] < record.json
@@ -26,7 +27,7 @@ function recordFromFlags(uri: string, method: string, headerFlags: readonly stri
   return { method, uri, headers, body: body ?? "" };
 }
 
-export async function runCheck(argv: string[], io: CommandIo, loaders: EngineLoaders = {}): Promise<number> {
+export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -53,7 +54,7 @@ export async function runCheck(argv: string[], io: CommandIo, loaders: EngineLoa
     io.stderr.write(`meshrasp check: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
   }
-  const loaded = loadEngine(values.policy, loaders);
+  const loaded = loadPolicyEngine(values.policy);
   const { verdict, matches, truncated } = inspectRecord(loaded.engine, record, deadlineBudget(loaded.phaseBudgetMs));
   io.stdout.write(JSON.stringify({ action: verdict.action, status: verdict.status, score: verdict.score, truncated, matches }, null, 2) + "\n");
   return verdict.action === "deny" ? 1 : 0;

@@ -8,9 +8,8 @@ import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { inspectRecord, type HttpRecord } from "../engine/http-record.js";
-import type { Budget, Engine } from "../engine/types.js";
-import { defaultPolicyPath } from "../policy/policy-document.js";
-import { loadPolicyEngine } from "../policy/policy-engine.js";
+import type { Budget } from "../engine/types.js";
+import { loadPolicyEngine, type PolicyEngine } from "../policy/policy-engine.js";
 
 export interface CommandIo {
   readonly stdin: NodeJS.ReadableStream;
@@ -23,25 +22,6 @@ export interface CorpusRecord extends HttpRecord {
   readonly id: string;
   readonly label: "attack" | "benign";
   readonly category: string;
-}
-
-/** An engine with the per-phase time budget it should be given. */
-export interface LoadedEngine {
-  readonly engine: Engine;
-  readonly phaseBudgetMs: number;
-}
-
-/** How the CLI entry point turns `--policy FILE` into an engine (the policy loader lives elsewhere). */
-export interface EngineLoaders {
-  readonly loadPolicy?: (file: string) => LoadedEngine;
-}
-
-/**
- * The engine of `--policy FILE`, or of the built-in default policy: exactly what `meshrasp serve`
- * enforces. `loaders` lets a caller load policies some other way.
- */
-export function loadEngine(policyFile: string | undefined, loaders: EngineLoaders = {}): LoadedEngine {
-  return (loaders.loadPolicy ?? loadPolicyEngine)(policyFile ?? defaultPolicyPath());
 }
 
 /** A budget that is exceeded `ms` milliseconds after it was made. */
@@ -84,7 +64,7 @@ export function percent(tally: Tally): string {
 }
 
 /** Replays one corpus file, calling `onVerdict` with one output line per request. */
-export function replayFile(loaded: LoadedEngine, path: string, onVerdict?: (line: string) => void): FileTally {
+export function replayFile(loaded: PolicyEngine, path: string, onVerdict?: (line: string) => void): FileTally {
   const tally: FileTally = { file: basename(path), byLabel: new Map(), byCategory: new Map() };
   for (const record of readCorpusFile(path)) {
     const { verdict, matches } = inspectRecord(loaded.engine, record, deadlineBudget(loaded.phaseBudgetMs));
@@ -118,7 +98,7 @@ export function formatTallies(tallies: readonly FileTally[]): string {
   return lines.join("\n") + "\n";
 }
 
-export async function runReplay(argv: string[], io: CommandIo, loaders: EngineLoaders = {}): Promise<number> {
+export async function runReplay(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: { policy: { type: "string" }, out: { type: "string" } },
@@ -129,7 +109,7 @@ export async function runReplay(argv: string[], io: CommandIo, loaders: EngineLo
     io.stderr.write("usage: meshrasp replay [--policy FILE] [--out VERDICTS.jsonl] CORPUS.jsonl[.gz]...\n");
     return 2;
   }
-  const loaded = loadEngine(values.policy, loaders);
+  const loaded = loadPolicyEngine(values.policy);
   const out = values.out === undefined ? undefined : createWriteStream(values.out);
   const tallies: FileTally[] = [];
   for (const file of positionals) {
