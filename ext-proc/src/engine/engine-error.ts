@@ -2,7 +2,16 @@
  * The one error type of the engine and the rule loaders. `code` is a stable string that callers may
  * use as a metric label; the message names the rule id, the field and the reason.
  */
-export type EngineErrorCode = "policy_invalid" | "body_too_large" | "inspection_timeout" | "internal";
+export type EngineErrorCode =
+  | "policy_invalid"
+  | "body_too_large"
+  | "inspection_timeout"
+  | "internal"
+  // Redaction: a compressed body that inflates past its limit, one that is not what its
+  // content-encoding says, and an encoding that is not decoded.
+  | "decompression_limit"
+  | "corrupt_encoding"
+  | "unsupported_encoding";
 
 export class EngineError extends Error {
   override readonly name = "EngineError";
