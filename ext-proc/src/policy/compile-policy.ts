@@ -19,6 +19,8 @@ import { ScopeIndex } from "./scope-index.js";
 import { listBuiltinPacks, loadRulePacks, parseRuleDefinitions } from "./rule-packs.js";
 
 const TAG_PREFIX = "tag:";
+/** Shared by every request of a scope without conditional exclusions: nothing to allocate. */
+const NO_EXCLUSIONS: readonly MatchFilter[] = Object.freeze([]);
 type Path = (string | number)[];
 
 function engineSettings(settings: PolicySettings, rules: readonly RuleDefinition[]): EngineSettings {
@@ -159,7 +161,7 @@ function scoped(compiler: Compiler, name: string, settings: PolicySettings, path
     onError: settings.failure.onError,
     denyHeaders: Object.entries(settings.denyResponse.headers),
     inspectsBody: bodyFilter(settings.inspectContentTypes),
-    exclusions: conditional.length === 0 ? () => [] : (request) => conditional.filter((e) => e.applies(request)).map((e) => e.filter),
+    exclusions: conditional.length === 0 ? () => NO_EXCLUSIONS : (request) => conditional.filter((e) => e.applies(request)).map((e) => e.filter),
     monitoredRules: settings.ruleOverrides.filter((o) => o.mode === "monitor").map((o) => ({ rules: o.rules })),
     requestChanges: settings.request,
     responseChanges: settings.response,

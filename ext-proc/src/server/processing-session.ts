@@ -18,7 +18,7 @@ import type {
 } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { Budget, Phase, Transaction, Verdict } from "../engine/types.js";
 import type { ActivePolicy, ScopedPolicy } from "../policy/active-policy.js";
-import { isTextType } from "../policy/media-type.js";
+import { isTextType, mediaType } from "../policy/media-type.js";
 import { hostOf, pathOf, type RequestIdentity } from "../policy/request-conditions.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { MeshraspMetrics } from "../telemetry/metrics.js";
@@ -193,12 +193,13 @@ export class ProcessingSession {
     if (message.endOfStream) this.endDirection(state);
     const head = requestHead(message.headers);
     this.decision.requestId = headerValue(head.headers, "x-request-id")?.toString("latin1");
-    this.grpcRequest = headerValue(head.headers, "content-type")?.toString("latin1").toLowerCase().startsWith("application/grpc") ?? false;
+    const contentType = headerValue(head.headers, "content-type")?.toString("latin1");
+    this.grpcRequest = mediaType(contentType).startsWith("application/grpc");
     this.decision.method = head.method;
     this.decision.path = head.path;
     this.decision.authority = head.authority;
     const scope = this.begin(this.identity(attributes, head));
-    this.inspectRequestBodies = scope.inspectsBody(headerValue(head.headers, "content-type")?.toString("latin1"));
+    this.inspectRequestBodies = scope.inspectsBody(contentType);
     const verdict = this.inspect("request_headers", (tx, budget) => tx.inspectRequestHeaders(head, budget));
     return this.answerOr(verdict, () => {
       const changes = requestHeaderChanges(scope, head.headers, () => this.decision.tags());
