@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { compileEngine } from "../../ext-proc/src/engine/compile-engine.js";
 import type { Budget, Verdict } from "../../ext-proc/src/engine/types.js";
-import { defaultEngineSettings } from "../../ext-proc/src/policy/default-engine-settings.js";
+import { defaultEngineSettings } from "../support/default-engine-settings.js";
 
 const ARGUMENTS = 200_000;
 const engine = compileEngine(defaultEngineSettings());

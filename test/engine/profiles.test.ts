@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { compileEngine } from "../../ext-proc/src/engine/compile-engine.js";
 import { inspectRecord, type HttpRecord } from "../../ext-proc/src/engine/http-record.js";
-import { defaultEngineSettings } from "../../ext-proc/src/policy/default-engine-settings.js";
+import { defaultEngineSettings } from "../support/default-engine-settings.js";
 
 interface Profile {
   readonly name: string;

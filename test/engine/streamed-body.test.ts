@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { compileEngine } from "../../ext-proc/src/engine/compile-engine.js";
 import type { Budget, Verdict } from "../../ext-proc/src/engine/types.js";
-import { defaultEngineSettings } from "../../ext-proc/src/policy/default-engine-settings.js";
+import { defaultEngineSettings } from "../support/default-engine-settings.js";
 
 const never: Budget = { exceeded: () => false };
 const engine = compileEngine(defaultEngineSettings());

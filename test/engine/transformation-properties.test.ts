@@ -9,7 +9,7 @@ import { compileEngine } from "../../ext-proc/src/engine/compile-engine.js";
 import { TRANSFORMATIONS } from "../../ext-proc/src/engine/transformations/registry.js";
 import type { TransformContext } from "../../ext-proc/src/engine/transformations/transform-context.js";
 import { percentDecodeOnce } from "../../ext-proc/src/engine/transformations/url-decode.js";
-import { defaultEngineSettings } from "../../ext-proc/src/policy/default-engine-settings.js";
+import { defaultEngineSettings } from "../support/default-engine-settings.js";
 
 const FRAGMENTS = [
   "a", "Z", "0", " ", "  ", "\t", "\n", "\r", "\0", "%", "%2", "%41", "%u0041", "%c0%ae", "+", "&", "&lt;", "&#60;",
