@@ -220,13 +220,14 @@ export class ProcessingSession {
     return this.answerOr(verdict, () => {
       const plan = state.ended ? undefined : this.planRedaction(head);
       // Envoy sends no response body in mode NONE: for redaction, ask for it to be streamed.
-      const override = plan !== undefined && state.mode === "none" && this.protocol !== undefined && !this.protocol.sendBodyWithoutWaitingForHeaderResponse;
+      const protocol = this.overridable();
+      const override = plan !== undefined && state.mode === "none" && protocol !== undefined;
       if (override) state.mode = "streamed";
       // Headers leave before a streamed body: a body sent decoded must lose its content-encoding now.
       const streamed = plan !== undefined && state.mode !== "buffered" && state.mode !== "buffered_partial";
       const changes = this.scope === undefined ? undefined : responseHeaderChanges(this.scope, streamed ? plan.headersToRemove() : []);
       const answer = continueHeaders("response", changes, this.decision.metadata(verdict, false));
-      if (override) return withBodyModes(answer, this.protocol!.requestBodyMode, ProcessingMode_BodySendMode.STREAMED);
+      if (override) return withBodyModes(answer, protocol.requestBodyMode, ProcessingMode_BodySendMode.STREAMED);
       const binary = !isTextType(headerValue(head.headers, "content-type")?.toString("latin1"));
       return plan === undefined && !state.ended && binary ? this.skipResponseBody(answer) : answer;
     }, "response");
@@ -239,9 +240,9 @@ export class ProcessingSession {
    * allow_mode_override, and otherwise the body is inspected as usual.
    */
   private skipResponseBody(answer: ProcessingResponse): ProcessingResponse {
-    const protocol = this.protocol;
+    const protocol = this.overridable();
     const mode = this.response.mode;
-    if (protocol === undefined || protocol.sendBodyWithoutWaitingForHeaderResponse) return answer;
+    if (protocol === undefined) return answer;
     if (mode !== "streamed" && mode !== "buffered" && mode !== "buffered_partial") return answer;
     this.response.mode = "none";
     return withBodyModes(answer, protocol.requestBodyMode, ProcessingMode_BodySendMode.NONE);
@@ -366,10 +367,20 @@ export class ProcessingSession {
    * simply passed through uninspected as it arrives.
    */
   private skipRequestBody(answer: ProcessingResponse): ProcessingResponse {
-    const protocol = this.protocol;
-    if (protocol === undefined || protocol.sendBodyWithoutWaitingForHeaderResponse) return answer;
+    const protocol = this.overridable();
+    if (protocol === undefined) return answer;
     if (this.request.mode === "none" || this.request.mode === "full_duplex" || this.request.mode === "unknown") return answer;
     return withBodyModes(answer, ProcessingMode_BodySendMode.NONE, protocol.responseBodyMode);
+  }
+
+  /**
+   * protocol_config, when a mode_override from meshrasp can be right and honoured: Envoy takes both
+   * body modes from an override, so both must be known, and it ignores overrides when it sends
+   * bodies without waiting for the headers answer.
+   */
+  private overridable(): ProtocolConfiguration | undefined {
+    const protocol = this.protocol;
+    return protocol === undefined || protocol.sendBodyWithoutWaitingForHeaderResponse ? undefined : protocol;
   }
 
   private state(direction: Direction): DirectionState {
