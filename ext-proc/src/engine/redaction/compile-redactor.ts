@@ -2,7 +2,7 @@ import { compileSingle, sharedPatternSet } from "../matching/regex-cache.js";
 import type { Detector } from "./detector.js";
 import { customDetector } from "./detectors/custom-detector.js";
 import { BUILT_IN_DETECTORS } from "./detectors/registry.js";
-import { JSON_FIELD_DETECTOR } from "./json-field-masker.js";
+import { JSON_FIELD_DETECTOR, JsonFieldNames } from "./json-field-masker.js";
 import { patternByteBounds } from "./pattern-bounds.js";
 import { RedactionError } from "./redaction-error.js";
 import { CONTEXT_BYTES, MAX_KEEP_LAST } from "./redaction-limits.js";
@@ -61,7 +61,7 @@ export function compileRedactor(settings: RedactionSettings): Redactor {
   const compiled: CompiledRedaction = {
     detectors,
     prefilter: detectors.length > 0 ? sharedPatternSet(detectors.map((d) => d.detector.pattern), "") : undefined,
-    fields: new Set(settings.jsonFields.map((f) => f.toLowerCase())),
+    fields: new JsonFieldNames(new Set(settings.jsonFields.map((f) => f.toLowerCase()))),
     maskByte: settings.mask.char.charCodeAt(0),
   };
   return {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { JsonFieldMasker } from "./json-field-masker.js";
+import { JsonFieldMasker, JsonFieldNames } from "./json-field-masker.js";
 import type { RedactionHit } from "./redaction-types.js";
 
 function maskJson(text: string, fields: string[], chunkSize = Infinity): { text: string; hits: RedactionHit[] } {
-  const masker = new JsonFieldMasker(new Set(fields), 0x2a);
+  const masker = new JsonFieldMasker(new JsonFieldNames(new Set(fields)), 0x2a);
   const body = Buffer.from(text);
   const out = Buffer.from(body);
   const hits: RedactionHit[] = [];
@@ -52,6 +52,19 @@ describe("JsonFieldMasker", () => {
     const text = '{"a":[1,{"Token":"abc\\"def","n":[true,"z"]}],"token" : 987654321 ,"x":"token"}';
     const whole = maskJson(text, ["token"]);
     for (const size of [1, 2, 3, 7]) expect(maskJson(text, ["token"], size)).toEqual(whole);
+  });
+
+  it("masks and skips long strings the same way, escapes past the first bytes included, for any chunking", () => {
+    const long = `${"lorem ipsum ".repeat(6)}\\"quoted\\" ${"x".repeat(40)}\\u00e9 end`;
+    const text = `[{"note":"${long}","password":"${long}","n":"${"y".repeat(100)}\\\\"},{"token":"${"z".repeat(60)}"}]`;
+    const whole = maskJson(text, ["password", "token"]);
+    const parsed = JSON.parse(whole.text) as [{ note: string; password: string; n: string }, { token: string }];
+    expect(parsed[0].note).toBe(JSON.parse(`"${long}"`));
+    expect(parsed[0].password).toBe("*".repeat(long.length));
+    expect(parsed[0].n).toBe(`${"y".repeat(100)}\\`);
+    expect(parsed[1].token).toBe("*".repeat(60));
+    expect(whole.hits).toHaveLength(2);
+    for (const size of [1, 5, 23, 24, 25, 64]) expect(maskJson(text, ["password", "token"], size)).toEqual(whole);
   });
 
   it("survives malformed and truncated JSON, reporting a value cut short", () => {

@@ -17,6 +17,15 @@ const NULL = Buffer.from("null");
 const LITERAL = new Uint8Array(256);
 for (const c of "0123456789+-.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") LITERAL[c.charCodeAt(0)] = 1;
 
+/** String text longer than this is searched with indexOf rather than byte by byte. */
+const SHORT_RUN = 24;
+
+/** Where the next `byte` is in `body` from `from` on, or `body.length`. */
+function indexOrEnd(body: Buffer, byte: number, from: number): number {
+  const at = body.indexOf(byte, from);
+  return at < 0 ? body.length : at;
+}
+
 /** The detector name of a JSON field hit. */
 export const JSON_FIELD_DETECTOR = "json-field";
 
@@ -37,12 +46,23 @@ function fieldHit(start: number, end: number): RedactionHit {
  * (`"pass\u0077ord"`) does not match. Malformed JSON never throws; masking resumes at the next
  * recognisable key.
  */
+/** Field names compiled once per policy: every masker of every stream shares them. */
+export class JsonFieldNames {
+  readonly maxKeyBytes: number;
+  /** Lower-case ASCII field names as bytes: compared without allocating, as most keys are ASCII. */
+  readonly ascii: readonly Buffer[];
+
+  /** `names`: lower-case field names. */
+  constructor(readonly names: ReadonlySet<string>) {
+    this.maxKeyBytes = Math.max(0, ...[...names].map((f) => Buffer.byteLength(f)));
+    this.ascii = [...names].map((f) => Buffer.from(f)).filter((f) => f.every((b) => b < 0x80));
+  }
+}
+
 export class JsonFieldMasker {
   private readonly maxKeyBytes: number;
-  /** Lower-case ASCII field names as bytes: compared without allocating, as most keys are ASCII. */
-  private readonly asciiFields: readonly Buffer[];
-  /** Container kinds (true: object) of the enclosing containers, up to MAX_JSON_DEPTH. */
-  private readonly objects: boolean[] = [];
+  /** Container kinds (1: object) of the enclosing containers, up to MAX_JSON_DEPTH. */
+  private readonly objects = new Uint8Array(MAX_JSON_DEPTH);
   private depth = 0;
   private expectKey = false;
   private inString = false;
@@ -61,14 +81,12 @@ export class JsonFieldMasker {
   private masking = false;
   private hitStart = 0;
 
-  /** `fields`: lower-case field names. */
   constructor(
-    private readonly fields: ReadonlySet<string>,
+    private readonly fields: JsonFieldNames,
     private readonly maskByte: number,
   ) {
-    this.maxKeyBytes = Math.max(0, ...[...fields].map((f) => Buffer.byteLength(f)));
+    this.maxKeyBytes = fields.maxKeyBytes;
     this.key = new Uint8Array(this.maxKeyBytes + 1);
-    this.asciiFields = [...fields].map((f) => Buffer.from(f)).filter((f) => f.every((b) => b < 0x80));
   }
 
   /**
@@ -83,28 +101,33 @@ export class JsonFieldMasker {
     let { depth, expectKey, inString, escaped, stringIsKey, keyLength, keyMatched, valueWanted } = this;
     let { inLiteral, literalIndex, literalIsNumber, maskedDepth, masking, hitStart } = this;
     let i = 0;
+    /** Where the next backslash is (length: none), found once and reused until passed. */
+    let nextBackslash = -1;
     while (i < length) {
       let byte = body[i] ?? 0;
       if (inString) {
         if (!escaped) {
-          // Most of a JSON body is string text: run to the next quote or backslash.
-          if (masking) {
-            while (byte !== QUOTE && byte !== BACKSLASH) {
-              out[i] = maskByte;
-              if (++i === length) break;
-              byte = body[i] ?? 0;
-            }
-          } else if (stringIsKey) {
+          // Most of a JSON body is string text: run to the next quote or backslash. A short run
+          // is cheapest in this loop; past SHORT_RUN bytes, indexOf (memchr) finds the end.
+          if (stringIsKey && !masking) {
             while (byte !== QUOTE && byte !== BACKSLASH) {
               if (keyLength <= maxKeyBytes) key[keyLength++] = byte;
               if (++i === length) break;
               byte = body[i] ?? 0;
             }
           } else {
+            const runStart = i;
+            const shortEnd = Math.min(length, i + SHORT_RUN);
             while (byte !== QUOTE && byte !== BACKSLASH) {
-              if (++i === length) break;
+              if (++i === shortEnd) break;
               byte = body[i] ?? 0;
             }
+            if (i === shortEnd && i < length) {
+              if (nextBackslash < i) nextBackslash = indexOrEnd(body, BACKSLASH, i);
+              i = Math.min(indexOrEnd(body, QUOTE, i), nextBackslash);
+              byte = body[i] ?? 0;
+            }
+            if (masking) out.fill(maskByte, runStart, i);
           }
           if (i === length) break;
           if (byte === QUOTE) {
@@ -140,7 +163,7 @@ export class JsonFieldMasker {
       switch (byte) {
         case QUOTE:
           inString = true;
-          stringIsKey = expectKey && maskedDepth === 0 && depth <= MAX_JSON_DEPTH && objects[depth - 1] === true;
+          stringIsKey = expectKey && maskedDepth === 0 && depth <= MAX_JSON_DEPTH && objects[depth - 1] === 1;
           if (stringIsKey) keyLength = 0;
           else if (valueWanted) {
             valueWanted = false;
@@ -156,7 +179,7 @@ export class JsonFieldMasker {
             hitStart = offset + i;
           }
           if (masking) maskedDepth++;
-          if (depth < MAX_JSON_DEPTH) objects[depth] = byte === OPEN_OBJECT;
+          if (depth < MAX_JSON_DEPTH) objects[depth] = byte === OPEN_OBJECT ? 1 : 0;
           depth++;
           expectKey = byte === OPEN_OBJECT;
           break;
@@ -176,7 +199,7 @@ export class JsonFieldMasker {
           keyMatched = false;
           break;
         case COMMA:
-          expectKey = objects[depth - 1] === true;
+          expectKey = objects[depth - 1] === 1;
           valueWanted = false;
           keyMatched = false;
           break;
@@ -223,8 +246,8 @@ export class JsonFieldMasker {
     const key = this.key;
     let ascii = true;
     for (let k = 0; k < length; k++) if ((key[k] ?? 0) >= 0x80) ascii = false;
-    if (!ascii) return this.fields.has(Buffer.from(key.subarray(0, length)).toString("utf8").toLowerCase());
-    for (const field of this.asciiFields) {
+    if (!ascii) return this.fields.names.has(Buffer.from(key.subarray(0, length)).toString("utf8").toLowerCase());
+    for (const field of this.fields.ascii) {
       if (field.length !== length) continue;
       let k = 0;
       for (let b = key[0] ?? 0; k < length && (b >= 0x41 && b <= 0x5a ? b + 32 : b) === field[k]; b = key[++k] ?? 0);

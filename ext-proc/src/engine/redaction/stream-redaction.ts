@@ -1,7 +1,7 @@
 import type RE2 from "re2";
 import type { PatternSet } from "../matching/regex-cache.js";
 import type { Detector } from "./detector.js";
-import { JsonFieldMasker } from "./json-field-masker.js";
+import { JsonFieldMasker, type JsonFieldNames } from "./json-field-masker.js";
 import { applyMask, keepFrom, type MaskSpan } from "./mask.js";
 import type { RedactionHit, RedactionResult, StreamRedactor } from "./redaction-types.js";
 import { CONTEXT_BYTES } from "./redaction-limits.js";
@@ -19,7 +19,7 @@ export interface CompiledRedaction {
   readonly detectors: readonly CompiledDetector[];
   /** One RE2.Set over every detector pattern, in the same order; absent when there are none. */
   readonly prefilter: PatternSet | undefined;
-  readonly fields: ReadonlySet<string>;
+  readonly fields: JsonFieldNames;
   readonly maskByte: number;
 }
 
@@ -54,7 +54,7 @@ export class StreamRedaction implements StreamRedactor {
     json: boolean,
   ) {
     this.cursors = compiled.detectors.map(() => 0);
-    this.json = json && compiled.fields.size > 0 ? new JsonFieldMasker(compiled.fields, compiled.maskByte) : undefined;
+    this.json = json && compiled.fields.names.size > 0 ? new JsonFieldMasker(compiled.fields, compiled.maskByte) : undefined;
   }
 
   push(chunk: Buffer): RedactionResult {
