@@ -12,6 +12,7 @@ import type { ActivePolicy } from "../policy/active-policy.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { MeshraspMetrics } from "../telemetry/metrics.js";
 import { ProcessingSession } from "./processing-session.js";
+import { encodeResponse } from "./response-encoding.js";
 import { StreamError } from "./protocol-error.js";
 import { identityFromMetadata } from "./workload-identity.js";
 
@@ -25,7 +26,8 @@ type Incoming = ProcessingRequest | MalformedMessage;
 /**
  * The generated service definition, except that a message which fails to decode reaches the
  * handler as a MalformedMessage, so it is counted, logged and answered like every other protocol
- * error of that stream.
+ * error of that stream, and that answers carrying dynamic metadata are encoded faster
+ * (response-encoding.ts).
  */
 export const extProcServiceDefinition: ServiceDefinition = {
   process: {
@@ -37,6 +39,7 @@ export const extProcServiceDefinition: ServiceDefinition = {
         return new MalformedMessage(error instanceof Error ? error.message : String(error));
       }
     },
+    responseSerialize: encodeResponse,
   },
 };
 

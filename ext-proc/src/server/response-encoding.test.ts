@@ -1,0 +1,76 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ProcessingResponse } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { encodeResponse } from "./response-encoding.js";
+
+const generic = (answer: ProcessingResponse): Buffer => Buffer.from(ProcessingResponse.encode(answer).finish());
+
+function bodyAnswer(dynamicMetadata: Record<string, unknown> | undefined): ProcessingResponse {
+  return {
+    response: {
+      $case: "requestBody",
+      value: {
+        response: {
+          status: 0,
+          headerMutation: { setHeaders: [{ header: { key: "x-meshrasp-decision", value: "", rawValue: Buffer.from("allow") }, appendAction: 0, keepEmptyValue: false }], removeHeaders: [] },
+          bodyMutation: undefined,
+          trailers: undefined,
+          clearRouteCache: false,
+        },
+      },
+    },
+    requestDrain: false,
+    dynamicMetadata,
+  };
+}
+
+/** JSON-like values the fast path writes itself: no lists. */
+const plainValue = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.string({ unit: "binary" }),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    tie("object"),
+  ),
+  object: fc.dictionary(fc.string({ unit: "binary" }), tie("value"), { maxKeys: 6 }),
+})).object as fc.Arbitrary<Record<string, unknown>>;
+
+describe("encodeResponse", () => {
+  it("writes what the generated encoder writes when there is no dynamic metadata", () => {
+    const answer = bodyAnswer(undefined);
+    expect(encodeResponse(answer)).toEqual(generic(answer));
+  });
+
+  it("writes a decision's metadata so that it decodes to the same message, in as many bytes", () => {
+    const answer = bodyAnswer({
+      meshrasp: { decision_id: "2783e639-3e52-4a03-9293-0336fac511dd", action: "allow", score: 0, rules: "", policy_hash: "ab".repeat(32) },
+    });
+    const fast = encodeResponse(answer);
+    expect(fast.length).toBe(generic(answer).length);
+    expect(ProcessingResponse.decode(fast)).toEqual(ProcessingResponse.decode(generic(answer)));
+    expect(ProcessingResponse.decode(fast).dynamicMetadata).toEqual(answer.dynamicMetadata);
+  });
+
+  it("agrees with the generated encoder on any JSON-like metadata, lists and non-ASCII keys included", () => {
+    const metadata = fc.oneof(plainValue, fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }) as fc.Arbitrary<Record<string, unknown>>);
+    fc.assert(
+      fc.property(metadata, (dynamicMetadata) => {
+        const answer = bodyAnswer(dynamicMetadata);
+        const fast = encodeResponse(answer);
+        const reference = generic(answer);
+        expect(fast.length).toBe(reference.length);
+        expect(ProcessingResponse.decode(fast)).toEqual(ProcessingResponse.decode(reference));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("writes long strings and keys with multi-byte length prefixes", () => {
+    const answer = bodyAnswer({ ["k".repeat(200)]: { rules: "r".repeat(20_000), "é": "ü".repeat(70) } });
+    const fast = encodeResponse(answer);
+    expect(fast.length).toBe(generic(answer).length);
+    expect(ProcessingResponse.decode(fast).dynamicMetadata).toEqual(answer.dynamicMetadata);
+  });
+});
