@@ -11,8 +11,8 @@ interface Frame {
 /** What a parse left uninspected. */
 export type JsonParseOutcome = "complete" | Extract<TruncationReason, "json_depth" | "unparsable_body" | "argument_limit">;
 
-const WS = new Set([32, 9, 10, 13]);
-const NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+/** A JSON number, matched where the literal starts (sticky) and checked to span all of it. */
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
 /**
  * A tolerant, iterative JSON scanner over a byte string: every object key goes to `json_keys`,
@@ -57,109 +57,62 @@ export class JsonScanner {
     return `${top.path}.${this.pendingKey ?? ""}`;
   }
 
+  /** The text of the current feed and the position in it (fields, not closure variables: this loop is hot). */
+  private text = "";
+  private i = 0;
+
   /**
    * Parses `text`, the body from absolute offset `base` (= `resumeAt`) to what has arrived. When
    * the text ends inside a token and `final` is false, returns undefined and remembers where that
    * token starts; otherwise returns the outcome, after which the scanner is done.
    */
   feed(text: string, base: number, final: boolean): JsonParseOutcome | undefined {
-    const stack = this.stack;
-    let i = 0;
-    const more = (at: number): JsonParseOutcome | undefined => {
-      if (final) return "unparsable_body";
-      this.resumeAt = base + at;
-      return undefined;
-    };
-    const skipWs = (): void => {
-      while (i < text.length && WS.has(text.charCodeAt(i))) i++;
-    };
-    const readString = (): string | undefined => {
-      // i is at the opening quote. Pieces go into an array: a large string full of escapes must
-      // not become a rope of a million nodes.
-      i++;
-      const end = text.indexOf('"', i);
-      if (end < 0) return undefined;
-      const plain = text.slice(i, end);
-      if (plain.indexOf("\\") < 0) {
-        i = end + 1;
-        return plain;
-      }
-      const parts: string[] = [];
-      // Jump between backslashes, remembering the next quote and the next backslash so each is
-      // searched for once per position: linear however many escapes the string holds.
-      let quote = end;
-      let slash = text.indexOf("\\", i);
-      for (;;) {
-        if (quote < i) quote = text.indexOf('"', i);
-        if (quote < 0) return undefined;
-        if (slash >= 0 && slash < i) slash = text.indexOf("\\", i);
-        if (slash < 0 || quote < slash) {
-          parts.push(text.slice(i, quote));
-          i = quote + 1;
-          return parts.join("");
-        }
-        parts.push(text.slice(i, slash));
-        i = slash;
-        const e = text[i + 1];
-        if (e === "u") {
-          let cp = 0;
-          for (let k = 2; k < 6; k++) {
-            const h = hexValue(text.charCodeAt(i + k));
-            if (h < 0) return undefined;
-            cp = cp * 16 + h;
-          }
-          i += 6;
-          if (cp >= 0xd800 && cp < 0xdc00 && text[i] === "\\" && text[i + 1] === "u") {
-            let lo = 0;
-            for (let k = 2; k < 6; k++) lo = lo * 16 + hexValue(text.charCodeAt(i + k));
-            if (lo >= 0xdc00 && lo < 0xe000) {
-              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-              i += 6;
-            }
-          }
-          parts.push(cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp));
-        } else if (e === undefined) {
-          return undefined;
-        } else {
-          parts.push(ESCAPES[e] ?? e);
-          i += 2;
-        }
-      }
-    };
-    const afterValue = (): void => {
-      const top = stack[stack.length - 1];
-      if (top) top.index++;
-      this.pendingKey = undefined;
-    };
+    this.text = text;
+    this.i = 0;
+    try {
+      const outcome = this.run(final);
+      if (outcome === undefined) this.resumeAt = base + this.i;
+      return outcome;
+    } finally {
+      this.text = "";
+    }
+  }
 
+  /** The loop of `feed`; on undefined, `this.i` is where the unfinished token starts. */
+  private run(final: boolean): JsonParseOutcome | undefined {
+    const stack = this.stack;
+    const text = this.text;
+    const length = text.length;
     for (;;) {
-      skipWs();
-      if (i >= text.length) {
-        if (!final) return more(i);
+      let i = skipWs(text, this.i);
+      if (i >= length) {
+        this.i = i;
+        if (!final) return undefined;
         return stack.length > 0 ? "unparsable_body" : this.outcome;
       }
       const token = i;
       const c = text.charCodeAt(i);
       const top = stack[stack.length - 1];
       if (c === 44) { // ,
-        i++;
+        this.i = i + 1;
         continue;
       }
       if (c === 125 || c === 93) { // } ]
         if (!top || top.array !== (c === 93)) return "unparsable_body";
         stack.pop();
-        i++;
-        afterValue();
+        this.i = i + 1;
+        this.afterValue();
         continue;
       }
       if (top && !top.array && this.pendingKey === undefined) {
         if (c !== 34) return "unparsable_body";
-        const key = readString();
-        if (key === undefined) return more(token);
-        skipWs();
-        if (i >= text.length) return more(token);
+        this.i = i;
+        const key = this.readString();
+        if (key === undefined) return this.more(token, final);
+        i = skipWs(text, this.i);
+        if (i >= length) return this.more(token, final);
         if (text.charCodeAt(i) !== 58) return "unparsable_body";
-        i++;
+        this.i = i + 1;
         this.pendingKey = key;
         if (!this.sink.add("json_keys", `${top.path}.${key}`, key)) return "argument_limit";
         continue;
@@ -167,33 +120,122 @@ export class JsonScanner {
       if (c === 123 || c === 91) { // { [
         if (stack.length >= this.maxDepth) {
           const end = skipContainer(text, i);
-          if (end < 0) return more(token);
-          i = end;
+          if (end < 0) return this.more(token, final);
+          this.i = end;
           this.outcome = "json_depth";
-          afterValue();
+          this.afterValue();
           continue;
         }
         stack.push({ path: this.childPath(), array: c === 91, index: 0 });
         this.pendingKey = undefined;
-        i++;
+        this.i = i + 1;
         continue;
       }
       if (c === 34) {
-        const value = readString();
-        if (value === undefined) return more(token);
+        this.i = i;
+        const value = this.readString();
+        if (value === undefined) return this.more(token, final);
         if (!this.sink.add("json", this.childPath(), value)) return "argument_limit";
-        afterValue();
+        this.afterValue();
         continue;
       }
       const literalEnd = scanLiteral(text, i);
       if (literalEnd === i) return "unparsable_body";
-      if (literalEnd === text.length && !final) return more(token);
-      const literal = text.slice(i, literalEnd);
-      i = literalEnd;
-      if (literal !== "true" && literal !== "false" && literal !== "null" && !NUMBER.test(literal)) return "unparsable_body";
-      afterValue();
+      if (literalEnd === length && !final) return this.more(token, final);
+      if (!validLiteral(text, i, literalEnd)) return "unparsable_body";
+      this.i = literalEnd;
+      this.afterValue();
     }
   }
+
+  /** The text ended inside the token at `token`: wait for more, unless none will come. */
+  private more(token: number, final: boolean): JsonParseOutcome | undefined {
+    if (final) return "unparsable_body";
+    this.i = token;
+    return undefined;
+  }
+
+  private afterValue(): void {
+    const top = this.stack[this.stack.length - 1];
+    if (top) top.index++;
+    this.pendingKey = undefined;
+  }
+
+  /** Reads the string whose opening quote is at `this.i`; undefined when the text ends first. */
+  private readString(): string | undefined {
+    const text = this.text;
+    // Pieces go into an array: a large string full of escapes must not become a rope of a
+    // million nodes.
+    let i = this.i + 1;
+    const end = text.indexOf('"', i);
+    if (end < 0) return undefined;
+    const plain = text.slice(i, end);
+    if (plain.indexOf("\\") < 0) {
+      this.i = end + 1;
+      return plain;
+    }
+    const parts: string[] = [];
+    // Jump between backslashes, remembering the next quote and the next backslash so each is
+    // searched for once per position: linear however many escapes the string holds.
+    let quote = end;
+    let slash = text.indexOf("\\", i);
+    for (;;) {
+      if (quote < i) quote = text.indexOf('"', i);
+      if (quote < 0) return undefined;
+      if (slash >= 0 && slash < i) slash = text.indexOf("\\", i);
+      if (slash < 0 || quote < slash) {
+        parts.push(text.slice(i, quote));
+        this.i = quote + 1;
+        return parts.join("");
+      }
+      parts.push(text.slice(i, slash));
+      i = slash;
+      const e = text[i + 1];
+      if (e === "u") {
+        let cp = 0;
+        for (let k = 2; k < 6; k++) {
+          const h = hexValue(text.charCodeAt(i + k));
+          if (h < 0) return undefined;
+          cp = cp * 16 + h;
+        }
+        i += 6;
+        if (cp >= 0xd800 && cp < 0xdc00 && text[i] === "\\" && text[i + 1] === "u") {
+          let lo = 0;
+          for (let k = 2; k < 6; k++) lo = lo * 16 + hexValue(text.charCodeAt(i + k));
+          if (lo >= 0xdc00 && lo < 0xe000) {
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            i += 6;
+          }
+        }
+        parts.push(cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp));
+      } else if (e === undefined) {
+        return undefined;
+      } else {
+        parts.push(ESCAPES[e] ?? e);
+        i += 2;
+      }
+    }
+  }
+}
+
+function isWs(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+function skipWs(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && isWs(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** true, false, null or a JSON number, checked in place without cutting the literal out. */
+function validLiteral(text: string, from: number, to: number): boolean {
+  const length = to - from;
+  if (length === 4 && (text.startsWith("true", from) || text.startsWith("null", from))) return true;
+  if (length === 5 && text.startsWith("false", from)) return true;
+  NUMBER.lastIndex = from;
+  const match = NUMBER.exec(text);
+  return match !== null && match[0].length === length;
 }
 
 /**
@@ -217,7 +259,7 @@ function scanLiteral(text: string, from: number): number {
   let i = from;
   while (i < text.length) {
     const c = text.charCodeAt(i);
-    if (WS.has(c) || c === 44 || c === 125 || c === 93 || c === 58 || c === 34 || c === 123 || c === 91) break;
+    if (isWs(c) || c === 44 || c === 125 || c === 93 || c === 58 || c === 34 || c === 123 || c === 91) break;
     i++;
   }
   return i;
