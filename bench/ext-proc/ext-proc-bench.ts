@@ -2,12 +2,16 @@
  * `npm run bench:ext-proc`: meshrasp serve against a no-op ext_proc server on the same stack, in
  * one run, each pinned to core 0, loaded from core 1.
  *
- * Load: h2load (Debian's nghttp2-client) replays one Envoy-like exchange per stream, gRPC-framed:
- * request headers (BUFFERED protocol_config) and a 1 KiB JSON body. A grpc-js client would spend
- * more CPU per stream than the server and measure itself. h2load sends both messages at once where
- * Envoy waits for the headers answer; both servers get the same load, so the ratio is fair.
- * Latency: h2load's per-request log with both servers at the same offered load (half of
- * meshrasp's maximum); answers are checked first by a lock-step client, as Envoy drives a stream.
+ * Throughput: h2load (Debian's nghttp2-client) replays one exchange per stream, gRPC-framed:
+ * request headers (BUFFERED protocol_config) and a 1 KiB JSON body, 64 streams at a time. A
+ * grpc-js client would spend more CPU per stream than the server and measure itself. h2load sends
+ * both messages at once where Envoy waits for the headers answer; both servers get the same load.
+ * Rounds alternate the two servers; the figure is the median of the per-round ratios, so a slow
+ * spell of this VM (its runs drift by 15 %) weighs on both sides of one ratio alike.
+ *
+ * Latency: open-loop-client.ts, exchanges started on a fixed schedule and driven as Envoy drives
+ * them (headers, wait, body, wait), at a ladder of offered loads for both servers. h2load's own
+ * rate mode sends in bursts and its per-request times include its waits, so it is not used here.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -23,8 +27,11 @@ import {
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** Offered loads (exchanges/s) of the latency ladder. */
+const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? "500,1000,2000").split(",").map(Number);
+const LATENCY_S = 8;
 const CONNECTIONS = 4;
 const STREAMS_PER_CONNECTION = 16;
 
@@ -161,21 +168,23 @@ async function busyCores(ms: number): Promise<number> {
   return total === 0 ? 0 : ((total - idle) / total) * 2;
 }
 
-/**
- * Latency at a fixed offered load, from h2load's per-request log: 32 connections with one stream
- * each, each at its own rate, so both servers see the same arrivals. h2load's rate limiting is
- * bursty, so the no-op server's figures at the same load are the floor the generator sets.
- */
-async function latencyAt(address: string, payload: string, totalRps: number): Promise<{ p50: number; p99: number; n: number }> {
-  const log = join(tmpdir(), `meshrasp-h2load-${process.pid}-${address.replace(/[^0-9]/g, "")}.log`);
-  const clients = 32;
-  const args = ["-c", "1", "h2load", "-D", String(DURATION_S), "-c", String(clients), "-m", "1", "--rps", String(Math.max(1, Math.round(totalRps / clients))),
-    "-H", "content-type: application/grpc", "-H", "te: trailers", "-d", payload, `--log-file=${log}`,
-    `http://${address}/envoy.service.ext_proc.v3.ExternalProcessor/Process`];
-  const child = spawn("taskset", args, { stdio: "ignore" });
-  await new Promise((done) => child.on("exit", done));
-  const ms = readFileSync(log, "utf8").trim().split("\n").map((line) => Number(line.split("\t")[2]) / 1000).filter(Number.isFinite);
-  return { p50: percentile(ms, 50), p99: percentile(ms, 99), n: ms.length };
+interface Latency {
+  offered: number;
+  achieved: number;
+  errors: number;
+  service: { p50: number; p99: number; p999: number };
+  startLag: { p99: number };
+}
+
+/** One rung of the latency ladder: open-loop-client.ts in a child process on core 1. */
+async function latencyAt(address: string, payload: string, rate: number): Promise<Latency> {
+  const client = join(ROOT, "dist/bench/ext-proc/open-loop-client.js");
+  const child = spawn("taskset", ["-c", "1", process.execPath, client, address, payload, String(rate), String(LATENCY_S), "4"], { stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  const code = await new Promise((done) => child.on("exit", done));
+  if (code !== 0) throw new Error(`open-loop-client exited with ${String(code)}`);
+  return JSON.parse(stdout) as Latency;
 }
 
 async function main(): Promise<void> {
@@ -202,36 +211,57 @@ async function main(): Promise<void> {
       if (check.length === 0) throw new Error(`${server.name} answered nothing`);
     }
     const rps = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+    const ratios: number[] = [];
     for (const server of servers) await h2load(server.address, payload, 2);
     for (let round = 0; round < ROUNDS; round += 1) {
-      for (const server of servers) {
+      // Alternate which server goes first, so neither always follows the other's load.
+      const order = round % 2 === 0 ? servers : [...servers].reverse();
+      const got = new Map<string, number>();
+      for (const server of order) {
         const result = await h2load(server.address, payload, DURATION_S);
         if (result.failed > 0) throw new Error(`${server.name}: ${result.failed} failed streams`);
         rps.get(server.name)!.push(result.rps);
+        got.set(server.name, result.rps);
       }
+      ratios.push(got.get("meshrasp")! / got.get("no-op")!);
     }
-    // Both servers at the same offered load: half of meshrasp's median maximum.
-    const offered = median(rps.get("meshrasp")!) / 2;
-    const latency = new Map<string, { p50: number; p99: number; n: number }>();
-    for (const server of servers) latency.set(server.name, await latencyAt(server.address, payload, offered));
-    const [meshrasp, baseline] = [median(rps.get("meshrasp")!), median(rps.get("no-op")!)];
-    const rows = servers.map((s) => {
-      const lat = latency.get(s.name)!;
-      return `| ${s.name} | ${Math.round(median(rps.get(s.name)!))} | ${rps.get(s.name)!.map((v) => Math.round(v)).join(", ")} | ${lat.p50.toFixed(2)} | ${lat.p99.toFixed(2)} | ${lat.n} |`;
-    });
+    const ladder: { rate: number; results: Map<string, Latency> }[] = [];
+    for (const rate of LATENCY_RATES) {
+      const results = new Map<string, Latency>();
+      for (const server of servers) results.set(server.name, await latencyAt(server.address, payload, rate));
+      ladder.push({ rate, results });
+    }
+    const meshraspMax = median(rps.get("meshrasp")!);
+    const ms = (v: number): string => v.toFixed(2);
+    const rows = servers.map((s) => `| ${s.name} | ${Math.round(median(rps.get(s.name)!))} | ${rps.get(s.name)!.map((v) => Math.round(v)).join(", ")} |`);
+    const latencyRows = ladder.flatMap(({ rate, results }) =>
+      servers.map((s) => {
+        const r = results.get(s.name)!;
+        return `| ${rate} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${ms(r.service.p50)} | ${ms(r.service.p99)} | ${ms(r.service.p999)} | ${ms(r.startLag.p99)} |`;
+      }),
+    );
     const report = [
-      "# ext_proc throughput: meshrasp vs a no-op server on the same stack",
+      "# ext_proc throughput and latency: meshrasp vs a no-op server on the same stack",
       "",
-      `Command: \`npm run bench:ext-proc\` (servers on core 0, h2load and the latency sampler on core 1; ${CONNECTIONS}x${STREAMS_PER_CONNECTION} = ${CONNECTIONS * STREAMS_PER_CONNECTION} concurrent streams; ${ROUNDS} rounds of ${DURATION_S} s, interleaved; median).`,
-      `Exchange: request headers (BUFFERED) + ${body.length}-byte JSON body, default policy. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
+      `Command: \`npm run bench:ext-proc\` (servers on core 0, load generators on core 1). Exchange: request headers (BUFFERED) + ${body.length}-byte JSON body, default policy. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
       "",
-      `| server | streams/s (median) | rounds | p50 ms at ${Math.round(offered)}/s | p99 ms at ${Math.round(offered)}/s | samples |`,
-      "|---|---:|---|---:|---:|---:|",
+      `## Throughput (h2load, ${CONNECTIONS}x${STREAMS_PER_CONNECTION} = ${CONNECTIONS * STREAMS_PER_CONNECTION} concurrent streams, ${ROUNDS} alternating rounds of ${DURATION_S} s)`,
+      "",
+      "| server | streams/s (median) | rounds |",
+      "|---|---:|---|",
       ...rows,
       "",
-      `**meshrasp / no-op throughput: ${((meshrasp / baseline) * 100).toFixed(1)} %**`,
+      `Per-round ratios: ${ratios.map((r) => `${(r * 100).toFixed(1)} %`).join(", ")}.`,
       "",
-      "Latency: h2load's per-request log at the same offered load for both servers (half of meshrasp's median maximum), 32 connections with one stream each; the no-op row is the floor the generator itself sets.",
+      `**meshrasp / no-op throughput: ${(median(ratios) * 100).toFixed(1)} %** (median of the per-round ratios; ratio of the medians: ${((meshraspMax / median(rps.get("no-op")!)) * 100).toFixed(1)} %)`,
+      "",
+      `## Latency (open loop, Envoy-like lock-step exchanges, 4 connections, ${LATENCY_S} s after 2 s of warm-up)`,
+      "",
+      "Service latency: from writing the headers message to reading the body answer, in ms. Start lag: how late the generator itself started exchanges (p99, ms).",
+      "",
+      "| offered/s | server | achieved/s | errors | p50 | p99 | p99.9 | start lag p99 |",
+      "|---:|---|---:|---:|---:|---:|---:|---:|",
+      ...latencyRows,
       "",
     ].join("\n");
     process.stdout.write(report);

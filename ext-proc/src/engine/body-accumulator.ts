@@ -8,6 +8,8 @@ export class BodyAccumulator {
   private length = 0;
   /** Bytes still held in `chunks`. */
   private held = 0;
+  /** The last byte string made from the body, by absolute range. */
+  private cached: { readonly from: number; readonly to: number; readonly text: string } | undefined;
 
   constructor(
     private readonly limit: number,
@@ -43,22 +45,18 @@ export class BodyAccumulator {
     return piece.length;
   }
 
+  /** The newest `newest` bytes and up to `overlap` before them, as a byte string. */
   window(newest: number, overlap: number): string {
-    let need = newest + overlap;
-    const parts: Buffer[] = [];
-    for (let k = this.chunks.length - 1; k >= 0 && need > 0; k--) {
-      const chunk = this.chunks[k];
-      if (!chunk) break;
-      const piece = chunk.length <= need ? chunk : chunk.subarray(chunk.length - need);
-      parts.push(piece);
-      need -= piece.length;
-    }
-    parts.reverse();
-    return (parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts)).toString("latin1");
+    const to = this.length;
+    return this.slice(Math.max(to - this.held, to - newest - overlap), to);
   }
 
   /** Bytes [from, to) of a body kept whole, as a byte string; walks back from the newest chunk. */
   slice(from: number, to: number): string {
+    // Bytes once received never change: the same range is the same string. A body that comes in
+    // one message is read as the raw-body window and then by its parser: one string for both.
+    const cached = this.cached;
+    if (cached !== undefined && cached.from === from && cached.to === to) return cached.text;
     const parts: Buffer[] = [];
     let end = this.length;
     for (let k = this.chunks.length - 1; k >= 0 && end > from; k--) {
@@ -69,15 +67,18 @@ export class BodyAccumulator {
       end = start;
     }
     parts.reverse();
-    return (parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts)).toString("latin1");
+    const text = (parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts)).toString("latin1");
+    this.cached = { from, to, text };
+    return text;
   }
 
+  /** Every byte still held, as a byte string. */
   text(): string {
     if (this.chunks.length > 1) {
       const joined = Buffer.concat(this.chunks, this.held);
       this.chunks.length = 0;
       this.chunks.push(joined);
     }
-    return (this.chunks[0] ?? Buffer.alloc(0)).toString("latin1");
+    return this.slice(this.length - this.held, this.length);
   }
 }

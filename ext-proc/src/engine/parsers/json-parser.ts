@@ -234,8 +234,7 @@ function validLiteral(text: string, from: number, to: number): boolean {
   if (length === 4 && (text.startsWith("true", from) || text.startsWith("null", from))) return true;
   if (length === 5 && text.startsWith("false", from)) return true;
   NUMBER.lastIndex = from;
-  const match = NUMBER.exec(text);
-  return match !== null && match[0].length === length;
+  return NUMBER.test(text) && NUMBER.lastIndex === to;
 }
 
 /**
