@@ -3,10 +3,11 @@
  * so nothing here is a module-level singleton.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { RequestCounter } from "./request-counter.js";
 
 export interface MeshraspMetrics {
   readonly registry: Registry;
-  readonly decisions: Counter<"action" | "phase" | "category" | "workload">;
+  readonly decisions: RequestCounter<"action" | "phase" | "category" | "workload">;
   readonly ruleMatches: Counter<"rule_id" | "category">;
   readonly phaseDuration: Histogram<"phase">;
   readonly openStreams: Gauge;
@@ -30,10 +31,9 @@ export function createMetrics(options: { processMetrics: boolean }): MeshraspMet
   const registers = [registry];
   return {
     registry,
-    decisions: new Counter({
+    decisions: new RequestCounter(["action", "phase", "category", "workload"], {
       name: "meshrasp_decisions_total",
       help: "Verdicts returned to Envoy, by action, phase, attack category and workload.",
-      labelNames: ["action", "phase", "category", "workload"],
       registers,
     }),
     ruleMatches: new Counter({
