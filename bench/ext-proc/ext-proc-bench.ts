@@ -77,17 +77,19 @@ interface Server {
   name: string;
   child: ChildProcess;
   address: string;
+  /** meshrasp's admin address (metrics); the no-op server has none. */
+  admin?: string | undefined;
 }
 
 async function start(name: string, args: string[]): Promise<Server> {
   const child = spawn("taskset", ["-c", "0", process.execPath, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) {
-    const record = JSON.parse(line) as { event?: string; grpc?: string };
+    const record = JSON.parse(line) as { event?: string; grpc?: string; admin?: string };
     if (record.event === "listening" && record.grpc) {
       lines.removeAllListeners();
       child.stdout!.resume();
-      return { name, child, address: record.grpc };
+      return { name, child, address: record.grpc, admin: record.admin };
     }
   }
   throw new Error(`${name} exited before listening`);
@@ -190,6 +192,28 @@ async function latencyAt(address: string, payload: string, rate: number): Promis
   return JSON.parse(stdout) as Latency;
 }
 
+/**
+ * meshrasp's inspection time per phase over the whole run (throughput rounds included), from its
+ * meshrasp_phase_duration_seconds histogram: the bucket bound under which 50 % and 99 % fell.
+ */
+async function phaseTimes(admin: string): Promise<Map<string, { p50: number; p99: number; count: number }>> {
+  const text = await (await fetch(`http://${admin}/metrics`)).text();
+  const buckets = new Map<string, [number, number][]>();
+  for (const match of text.matchAll(/^meshrasp_phase_duration_seconds_bucket\{le="([^"]+)",phase="([^"]+)"\} (\d+)$/gm)) {
+    const [, le, phase, count] = match;
+    if (!buckets.has(phase!)) buckets.set(phase!, []);
+    buckets.get(phase!)!.push([le === "+Inf" ? Infinity : Number(le), Number(count)]);
+  }
+  const out = new Map<string, { p50: number; p99: number; count: number }>();
+  for (const [phase, list] of buckets) {
+    list.sort((a, b) => a[0] - b[0]);
+    const total = list[list.length - 1]?.[1] ?? 0;
+    const bound = (q: number): number => list.find(([, c]) => c >= q * total)?.[0] ?? NaN;
+    out.set(phase, { p50: bound(0.5) * 1000, p99: bound(0.99) * 1000, count: total });
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   if (spawnSync("h2load", ["--version"]).error) {
     process.stderr.write("bench:ext-proc needs h2load: apt-get install nghttp2-client\n");
@@ -245,7 +269,10 @@ async function main(): Promise<void> {
       for (const server of servers) results.set(server.name, await latencyAt(server.address, payload, rate));
       ladder.push({ rate, results });
     }
+    const meshrasp = servers[0]!;
+    const phases = meshrasp.admin === undefined ? new Map<string, { p50: number; p99: number; count: number }>() : await phaseTimes(meshrasp.admin);
     const ms = (v: number): string => v.toFixed(2);
+    const phaseRows = [...phases].map(([phase, t]) => `| ${phase} | ${t.count} | ≤ ${t.p50} | ≤ ${t.p99} |`);
     const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
     const rows = servers.map((s) => `| ${s.name} | ${Math.round(median(rps.get(s.name)!))} | ${rps.get(s.name)!.map((v) => Math.round(v)).join(", ")} |`);
     const sharedRows = shared.map((r, i) => `| ${i + 1} | ${Math.round(r.meshrasp)} | ${Math.round(r.noop)} | ${pct(r.meshrasp / r.noop)} |`);
@@ -283,6 +310,12 @@ async function main(): Promise<void> {
       "| offered/s | server | achieved/s | errors | p50 | p99 | p99.9 | start lag p99 |",
       "|---:|---|---:|---:|---:|---:|---:|---:|",
       ...latencyRows,
+      "",
+      "meshrasp's inspection time per phase over the whole run, throughput rounds included (its meshrasp_phase_duration_seconds histogram; bucket bounds, ms):",
+      "",
+      "| phase | phases | p50 | p99 |",
+      "|---|---:|---:|---:|",
+      ...phaseRows,
       "",
     ].join("\n");
     process.stdout.write(report);

@@ -63,6 +63,9 @@ function measure(struct: Plain, sizes: number[], depth: number): number {
     if (!Object.prototype.hasOwnProperty.call(struct, key)) continue;
     const value = struct[key];
     if (value === undefined) continue;
+    // The generated encoder copies keys by assignment, which turns "__proto__" into a prototype
+    // and drops it: leave such metadata to it, so both encoders always write the same message.
+    if (key === "__proto__") return -1;
     const slot = sizes.length;
     sizes.push(utf8Length(key), 0, 0);
     let valueSize: number;

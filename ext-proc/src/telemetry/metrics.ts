@@ -44,7 +44,7 @@ export function createMetrics(options: { processMetrics: boolean }): MeshraspMet
     }),
     phaseDuration: new Histogram({
       name: "meshrasp_phase_duration_seconds",
-      help: "Time from receiving an ext_proc message to writing its answer, by phase.",
+      help: "Time spent inspecting one ext_proc message (the engine's share of the answer's latency), by phase.",
       labelNames: ["phase"],
       buckets: PHASE_BUCKETS,
       registers,
