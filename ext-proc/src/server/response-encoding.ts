@@ -159,13 +159,22 @@ function write(struct: Plain, cursor: Cursor): void {
   }
 }
 
+/**
+ * The generated encoding as a Buffer without copying it: finish() returns a fresh array nobody
+ * else holds (Buffer.from(array) would copy every replaced body once more).
+ */
+function generated(answer: ProcessingResponse): Buffer {
+  const bytes = ProcessingResponse.encode(answer).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** The answer as grpc-js sends it: the generated encoding, with dynamic metadata written fast. */
 export function encodeResponse(answer: ProcessingResponse): Buffer {
   const metadata = answer.dynamicMetadata;
-  if (metadata === undefined || !isPlainObject(metadata)) return Buffer.from(ProcessingResponse.encode(answer).finish());
+  if (metadata === undefined || !isPlainObject(metadata)) return generated(answer);
   const sizes: number[] = [];
   const structSize = measure(metadata, sizes, 0);
-  if (structSize < 0) return Buffer.from(ProcessingResponse.encode(answer).finish());
+  if (structSize < 0) return generated(answer);
   const head = ProcessingResponse.encode({ ...answer, dynamicMetadata: undefined }).finish();
   const out = Buffer.allocUnsafe(head.length + 1 + varintSize(structSize) + structSize);
   out.set(head, 0);

@@ -23,7 +23,7 @@ export interface MeshraspMetrics {
 }
 
 /** Phase latency buckets: ext_proc answers must stay far below Envoy's 200 ms message timeout. */
-const PHASE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2];
+const PHASE_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2];
 
 export function createMetrics(options: { processMetrics: boolean }): MeshraspMetrics {
   const registry = new Registry();
