@@ -10,6 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { inspectRecord, type HttpRecord } from "../engine/http-record.js";
 import type { Budget } from "../engine/types.js";
 import { loadPolicyEngine, type PolicyEngine } from "../policy/policy-engine.js";
+import { PhaseBudget } from "../server/phase-budget.js";
 
 export interface CommandIo {
   readonly stdin: NodeJS.ReadableStream;
@@ -24,10 +25,12 @@ export interface CorpusRecord extends HttpRecord {
   readonly category: string;
 }
 
-/** A budget that is exceeded `ms` milliseconds after it was made. */
+/**
+ * A budget that is exceeded `ms` milliseconds after it was made: the server's own, so a replay
+ * runs out of time where the server would.
+ */
 export function deadlineBudget(ms: number): Budget {
-  const deadline = performance.now() + ms;
-  return { exceeded: () => performance.now() > deadline };
+  return new PhaseBudget(ms);
 }
 
 /** Every record of a corpus file (`.jsonl` or `.jsonl.gz`). */

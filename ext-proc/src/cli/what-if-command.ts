@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { inspectRecord } from "../engine/http-record.js";
 import type { Engine } from "../engine/types.js";
-import type { ActivePolicy } from "../policy/active-policy.js";
+import { openTransaction, type ActivePolicy } from "../policy/active-policy.js";
 import { compilePolicy } from "../policy/compile-policy.js";
 import { readPolicyFile } from "../policy/policy-document.js";
 import { hostOf, pathOf } from "../policy/request-conditions.js";
@@ -21,13 +21,14 @@ interface Outcome {
 }
 
 /** How the server would answer this recorded request under this policy. */
-export function outcome(policy: ActivePolicy, record: CorpusRecord): Outcome {
+function outcome(policy: ActivePolicy, record: CorpusRecord): Outcome {
   const host = Object.entries(record.headers).find(([name]) => name.toLowerCase() === "host")?.[1] ?? "";
   const request = { workload: "unknown", namespace: "unknown", host: hostOf(host), path: pathOf(record.uri), method: record.method };
   const scope = policy.resolve(request);
-  if (scope.mode === "off") return { blocked: false, status: 200, rules: new Set() };
-  const options = { exclusions: scope.exclusions(request), monitored: scope.monitoredRules };
-  const engine: Engine = { newTransaction: () => scope.engine.newTransaction(options) };
+  const transaction = openTransaction(scope, request);
+  if (transaction === undefined) return { blocked: false, status: 200, rules: new Set() };
+  // inspectRecord opens one transaction per record: this one.
+  const engine: Engine = { newTransaction: () => transaction };
   const { verdict, matches } = inspectRecord(engine, record, deadlineBudget(scope.phaseBudgetMs));
   const blocked = scope.mode === "enforce" && verdict.action === "deny";
   return { blocked, status: blocked ? verdict.status : 200, rules: new Set(matches.filter((m) => !m.monitored).map((m) => m.ruleId)) };

@@ -1,6 +1,6 @@
 /** The compiled, immutable form of a policy that the server consults for each stream. */
 import type { Redactor } from "../engine/redaction/index.js";
-import type { Engine, MatchFilter } from "../engine/types.js";
+import type { Engine, MatchFilter, Transaction } from "../engine/types.js";
 import type { LimitAction, PolicyMode, PolicyRequestChanges, PolicyResponseChanges } from "./policy-document.js";
 import type { RequestIdentity } from "./request-conditions.js";
 
@@ -45,4 +45,13 @@ export interface ActivePolicy {
   readonly maxBodyBytes: number;
   /** The first scope whose match fits the request, or the spec's own settings. */
   resolve(request: RequestIdentity): ScopedPolicy;
+}
+
+/**
+ * The transaction that inspects one request under its scope: exclusions and monitored rules as
+ * the scope sets them for this request, or undefined when the scope is off (nothing is inspected).
+ */
+export function openTransaction(scope: ScopedPolicy, request: RequestIdentity): Transaction | undefined {
+  if (scope.mode === "off") return undefined;
+  return scope.engine.newTransaction({ exclusions: scope.exclusions(request), monitored: scope.monitoredRules });
 }

@@ -249,6 +249,6 @@ function resolver(index: ScopeIndex<ScopedPolicy>, base: ScopedPolicy): ActivePo
  * The hash covers the document with its defaults and the rules it enforces, so two instances
  * report the same hash exactly when they enforce the same thing, whatever the meshrasp build.
  */
-export function policyHash(document: ParsedPolicy["document"], rules: readonly RuleDefinition[]): string {
+function policyHash(document: ParsedPolicy["document"], rules: readonly RuleDefinition[]): string {
   return createHash("sha256").update(canonicalJson({ document, rules })).digest("hex");
 }

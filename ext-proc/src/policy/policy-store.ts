@@ -27,7 +27,7 @@ export interface ReloadListener {
  * Reads and compiles a policy file; every failure becomes a PolicyError naming the file.
  * `check` adds constraints of the running server (e.g. its gRPC message size limit).
  */
-export function loadPolicyFile(path: string, check?: (policy: ActivePolicy) => void): { policy: ActivePolicy; fileHash: string } {
+function loadPolicyFile(path: string, check?: (policy: ActivePolicy) => void): { policy: ActivePolicy; fileHash: string } {
   const bytes = readPolicyBytes(path);
   const policy = compilePolicy(parsePolicy(bytes.toString("utf8"), path));
   check?.(policy);

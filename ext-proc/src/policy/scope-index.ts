@@ -19,7 +19,8 @@ function requiredSegment(prefix: string): string | undefined {
   return end === -1 ? undefined : prefix.slice(1, end);
 }
 
-type Key = readonly [kind: "workload" | "namespace" | "host" | "suffix" | "segment", value: string];
+type Kind = "workload" | "namespace" | "host" | "suffix" | "segment";
+type Key = readonly [kind: Kind, value: string];
 
 /** The keys a scope can be filed under: every value of its most selective indexable condition. */
 function keysOf(match: PolicyScope["match"]): Key[] | undefined {
@@ -36,8 +37,14 @@ function keysOf(match: PolicyScope["match"]): Key[] | undefined {
 }
 
 export class ScopeIndex<T> {
-  private readonly byKey = new Map<string, number[]>();
-  private readonly suffixes = new Set<string>();
+  /** Per kind of key, the indexes of the scopes filed under each value, in policy order. */
+  private readonly byKind: Readonly<Record<Kind, Map<string, number[]>>> = {
+    workload: new Map(),
+    namespace: new Map(),
+    host: new Map(),
+    suffix: new Map(),
+    segment: new Map(),
+  };
   private readonly unindexed: number[] = [];
   private readonly entries: { readonly applies: RequestPredicate; readonly value: T }[];
 
@@ -50,39 +57,37 @@ export class ScopeIndex<T> {
         return;
       }
       for (const [kind, value] of keys) {
-        if (kind === "suffix") this.suffixes.add(value);
-        const key = `${kind}\u0000${value}`;
-        const list = this.byKey.get(key) ?? [];
+        const byValue = this.byKind[kind];
+        const list = byValue.get(value) ?? [];
         if (list.at(-1) !== index) list.push(index);
-        this.byKey.set(key, list);
+        byValue.set(value, list);
       }
     });
   }
 
   /** The first scope (in policy order) whose match holds, or undefined. */
   find(request: RequestIdentity): T | undefined {
-    let best = Number.POSITIVE_INFINITY;
-    const consider = (candidates: readonly number[] | undefined): void => {
-      if (candidates === undefined) return;
-      for (const index of candidates) {
-        if (index >= best) return;
-        if (this.entries[index]!.applies(request)) {
-          best = index;
-          return;
-        }
-      }
-    };
-    consider(this.unindexed);
-    consider(this.byKey.get(`workload\u0000${request.workload}`));
-    consider(this.byKey.get(`namespace\u0000${request.namespace}`));
-    consider(this.byKey.get(`host\u0000${request.host}`));
-    consider(this.byKey.get(`segment\u0000${firstSegment(request.path)}`));
-    if (this.suffixes.size > 0) {
+    const { workload, namespace, host, suffix, segment } = this.byKind;
+    let best = this.first(this.unindexed, request, Number.POSITIVE_INFINITY);
+    best = this.first(workload.get(request.workload), request, best);
+    best = this.first(namespace.get(request.namespace), request, best);
+    best = this.first(host.get(request.host), request, best);
+    best = this.first(segment.get(firstSegment(request.path)), request, best);
+    if (suffix.size > 0) {
       for (let dot = request.host.indexOf("."); dot !== -1; dot = request.host.indexOf(".", dot + 1)) {
-        const suffix = request.host.slice(dot);
-        if (this.suffixes.has(suffix)) consider(this.byKey.get(`suffix\u0000${suffix}`));
+        best = this.first(suffix.get(request.host.slice(dot)), request, best);
       }
     }
     return best === Number.POSITIVE_INFINITY ? undefined : this.entries[best]!.value;
+  }
+
+  /** The first of the candidates before `best` whose match holds, else `best`: earlier scopes win. */
+  private first(candidates: readonly number[] | undefined, request: RequestIdentity, best: number): number {
+    if (candidates === undefined) return best;
+    for (const index of candidates) {
+      if (index >= best) return best;
+      if (this.entries[index]!.applies(request)) return index;
+    }
+    return best;
   }
 }

@@ -13,7 +13,7 @@ import { addCategories, decisionTags } from "./header-changes.js";
 import type { WorkloadIdentity } from "./workload-identity.js";
 
 /** Dynamic metadata namespace meshrasp writes; Envoy applies it if listed in receiving_namespaces. */
-export const METADATA_NAMESPACE = "meshrasp";
+const METADATA_NAMESPACE = "meshrasp";
 
 export class DecisionRecord {
   readonly id = randomUUID();

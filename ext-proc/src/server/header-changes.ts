@@ -11,9 +11,9 @@ import { headerMutation, setHeader } from "./header-codec.js";
 
 /** Headers meshrasp itself sets upstream; a client sending them is always overruled. */
 const OWN_PREFIX = "x-meshrasp-";
-export const DECISION_HEADER = "x-meshrasp-decision";
-export const SCORE_HEADER = "x-meshrasp-score";
-export const CATEGORIES_HEADER = "x-meshrasp-categories";
+const DECISION_HEADER = "x-meshrasp-decision";
+const SCORE_HEADER = "x-meshrasp-score";
+const CATEGORIES_HEADER = "x-meshrasp-categories";
 
 /** Distinct categories of the matches so far, in first-seen order, or "none". */
 function categories(seen: readonly string[]): string {

@@ -17,7 +17,7 @@ import type {
   ProtocolConfiguration,
 } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { Budget, Phase, Transaction, Verdict } from "../engine/types.js";
-import type { ActivePolicy, ScopedPolicy } from "../policy/active-policy.js";
+import { openTransaction, type ActivePolicy, type ScopedPolicy } from "../policy/active-policy.js";
 import { isTextType, mediaType } from "../policy/media-type.js";
 import { hostOf, pathOf, type RequestIdentity } from "../policy/request-conditions.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -46,13 +46,16 @@ import { identityFromAttributes, resolveIdentity, type PartialIdentity } from ".
 class DirectionState {
   mode: BodyMode = "unknown";
   headersSeen = false;
-  bodySeen = false;
   /** Body messages received so far. */
   chunks = 0;
   /** The engine has been told that no more body comes. */
   bodyDone = false;
   /** end_of_stream or trailers seen: Envoy sends nothing more for this direction. */
   ended = false;
+
+  get bodySeen(): boolean {
+    return this.chunks > 0;
+  }
 }
 
 /** An answer, or its promise when a step (decompression) is asynchronous. */
@@ -111,12 +114,7 @@ export class ProcessingSession {
     this.decision.scope = scope.scope;
     this.decision.enforced = scope.mode === "enforce";
     if (this.env.shadow !== undefined) this.shadow = new ShadowEvaluation(this.env.shadow, request);
-    if (scope.mode !== "off") {
-      const exclusions = scope.exclusions(request);
-      this.transaction = scope.engine.newTransaction(
-        exclusions.length === 0 && scope.monitoredRules.length === 0 ? undefined : { exclusions, monitored: scope.monitoredRules },
-      );
-    }
+    this.transaction = openTransaction(scope, request);
     return scope;
   }
 
@@ -253,7 +251,7 @@ export class ProcessingSession {
     try {
       this.redaction = ResponseRedaction.begin(this.scope?.redaction, head);
     } catch (error) {
-      this.inspectionFailed("response_headers", new StreamError("undecodable_body", error instanceof Error ? error.message : String(error)));
+      this.inspectionFailed("response_headers", StreamError.from(error, "undecodable_body"));
     }
     return this.redaction;
   }
@@ -277,7 +275,7 @@ export class ProcessingSession {
       try {
         plain = plan.decodeWhole(message.body);
       } catch (error) {
-        this.inspectionFailed("response_body", new StreamError("undecodable_body", error instanceof Error ? error.message : String(error)));
+        this.inspectionFailed("response_body", StreamError.from(error, "undecodable_body"));
         return continueBody("response");
       }
       const verdict = inspect(plain);
@@ -303,7 +301,7 @@ export class ProcessingSession {
       }, "response");
     };
     const failed = (error: unknown): never => {
-      throw new StreamError("undecodable_body", error instanceof Error ? error.message : String(error));
+      throw StreamError.from(error, "undecodable_body");
     };
     try {
       const plain = plan.decodeChunk(message.body, last);
@@ -318,7 +316,6 @@ export class ProcessingSession {
     if (state.ended || state.bodyDone) {
       throw new StreamError("out_of_order", `${direction}_body after the end of the ${direction} body`);
     }
-    state.bodySeen = true;
     state.chunks += 1;
     const info = bodyChunkInfo(state.mode, message.endOfStream);
     if (info.last) state.bodyDone = true;
@@ -392,7 +389,6 @@ export class ProcessingSession {
     state.bodyDone = true;
   }
 
-  /** A deny when the verdict says so and the policy enforces; otherwise the given answer. */
   /**
    * A deny when the verdict says so and the policy enforces; otherwise the given answer. On the
    * response path a deny is a leak: blocked only if the policy says `onLeak: block`, as a generic

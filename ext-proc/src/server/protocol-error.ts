@@ -31,10 +31,10 @@ export class StreamError extends Error {
     return GRPC_STATUS[this.code];
   }
 
-  /** Anything thrown while handling a message becomes a StreamError; unknown errors are internal. */
-  static from(error: unknown): StreamError {
+  /** Anything thrown while handling a message becomes a StreamError, with `code` unless it is one already. */
+  static from(error: unknown, code: StreamErrorCode = "internal_error"): StreamError {
     if (error instanceof StreamError) return error;
     const message = error instanceof Error ? error.message : String(error);
-    return new StreamError("internal_error", message, { cause: error });
+    return new StreamError(code, message, { cause: error });
   }
 }

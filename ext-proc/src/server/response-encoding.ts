@@ -175,14 +175,16 @@ export function encodeResponse(answer: ProcessingResponse): Buffer {
   const sizes: number[] = [];
   const structSize = measure(metadata, sizes, 0);
   if (structSize < 0) return generated(answer);
-  const head = ProcessingResponse.encode({ ...answer, dynamicMetadata: undefined }).finish();
-  const out = Buffer.allocUnsafe(head.length + 1 + varintSize(structSize) + structSize);
-  out.set(head, 0);
-  const cursor = new Cursor(out, sizes);
-  cursor.at = head.length;
-  out[cursor.at++] = DYNAMIC_METADATA_TAG;
-  cursor.varint(structSize);
+  const struct = Buffer.allocUnsafe(structSize);
+  const cursor = new Cursor(struct, sizes);
   write(metadata, cursor);
-  if (cursor.at !== out.length) throw new Error(`dynamic metadata encoding wrote ${cursor.at} of ${out.length} bytes`);
-  return out;
+  if (cursor.at !== structSize) throw new Error(`dynamic metadata encoding wrote ${cursor.at} of ${structSize} bytes`);
+  // Appended to the generated writer: the rest of the answer (a replaced body included) is not
+  // copied once more into a buffer of our own after finish().
+  const bytes = ProcessingResponse.encode({ ...answer, dynamicMetadata: undefined })
+    .uint32(DYNAMIC_METADATA_TAG)
+    .uint32(structSize)
+    .raw(struct)
+    .finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

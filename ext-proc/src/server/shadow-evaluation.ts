@@ -5,7 +5,7 @@
  */
 import type { Budget, Transaction, Verdict } from "../engine/types.js";
 import { PhaseBudget } from "./phase-budget.js";
-import type { ActivePolicy } from "../policy/active-policy.js";
+import { openTransaction, type ActivePolicy } from "../policy/active-policy.js";
 import type { RequestIdentity } from "../policy/request-conditions.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { MeshraspMetrics } from "../telemetry/metrics.js";
@@ -24,10 +24,7 @@ export class ShadowEvaluation {
   ) {
     const scope = policy.resolve(request);
     this.budgetMs = scope.phaseBudgetMs;
-    if (scope.mode !== "off") {
-      const exclusions = scope.exclusions(request);
-      this.transaction = scope.engine.newTransaction({ exclusions, monitored: scope.monitoredRules });
-    }
+    this.transaction = openTransaction(scope, request);
   }
 
   /** Runs one phase; a failure of the shadow never touches the enforced verdict. */

@@ -17,8 +17,8 @@ export interface WorkloadIdentity {
   readonly source: IdentitySource;
 }
 
-export const WORKLOAD_HEADER = "x-meshrasp-workload";
-export const NAMESPACE_HEADER = "x-meshrasp-namespace";
+const WORKLOAD_HEADER = "x-meshrasp-workload";
+const NAMESPACE_HEADER = "x-meshrasp-namespace";
 /** The key under which Envoy's ext_proc filter sends request attributes. */
 export const ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
 const UNKNOWN = "unknown";
