@@ -5,11 +5,13 @@
  * falls with other people's load, the CPU figure much less. It waits (up to a minute) for the
  * machine to be quiet and records the foreign load it saw.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { inspectRecord, recordBody, type HttpRecord } from "../../ext-proc/src/engine/http-record.js";
 import { readCorpusFile } from "../../ext-proc/src/cli/replay-command.js";
 import { loadPolicyEngine } from "../../ext-proc/src/policy/policy-engine.js";
+import { machineLoad } from "../support/machine-load.js";
+import { quantile } from "../support/stats.js";
 import { corpusFiles, resultsPath } from "./corpus-location.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -19,25 +21,6 @@ interface Prepared {
   readonly record: HttpRecord;
   readonly body: Buffer;
   readonly bytes: number;
-}
-
-function cpuTimes(): { busy: number; total: number } {
-  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
-  const total = fields.reduce((a, b) => a + b, 0);
-  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  return { busy: total - idle, total };
-}
-
-/** Cores used by everything on the machine over `ms`, as a fraction of one core. */
-async function machineLoad(ms: number): Promise<number> {
-  const before = cpuTimes();
-  const self = process.cpuUsage();
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  const after = cpuTimes();
-  const ownSeconds = (process.cpuUsage(self).user + process.cpuUsage(self).system) / 1e6;
-  const ticksPerSecond = 100;
-  const busySeconds = (after.busy - before.busy) / ticksPerSecond;
-  return Math.max(0, busySeconds - ownSeconds) / (ms / 1000);
 }
 
 function prepare(files: readonly string[]): Map<string, Prepared[]> {
@@ -54,10 +37,6 @@ function prepare(files: readonly string[]): Map<string, Prepared[]> {
     );
   }
   return prepared;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
 async function main(): Promise<void> {

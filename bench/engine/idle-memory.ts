@@ -3,39 +3,32 @@
  * real command, waits for it to listen and settle, reads its resident memory from /proc, and
  * counts the RE2 sets the default policy compiles (in this process).
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { compiledSetCount } from "../../ext-proc/src/engine/matching/regex-cache.js";
 import { loadPolicyEngine } from "../../ext-proc/src/policy/policy-engine.js";
+import { machineLoad } from "../support/machine-load.js";
+import { MESHRASP_MAIN, ROOT, rssKiB, startServeProcess } from "../support/serve-process.js";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
 const SETTLE_MS = 5_000;
 
 async function serveRssMiB(): Promise<number> {
-  const child = spawn(process.execPath, [join(ROOT, "dist/ext-proc/src/cli/main.js"), "serve", "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const server = await startServeProcess([MESHRASP_MAIN, "serve", "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"]);
   try {
-    for await (const line of createInterface({ input: child.stdout })) {
-      if ((JSON.parse(line) as { event?: string }).event === "listening") break;
-    }
-    child.stdout.resume();
     await new Promise((r) => setTimeout(r, SETTLE_MS));
-    const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+    return rssKiB(server.child.pid!) / 1024;
   } finally {
-    child.kill("SIGTERM");
+    server.child.kill("SIGTERM");
   }
 }
 
+const foreign = await machineLoad(2000);
 const rss = await serveRssMiB();
 loadPolicyEngine();
 const report = [
   "# Idle memory",
   "",
-  "Command: `npm run bench:idle`.",
+  `Command: \`npm run bench:idle\`. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
   "",
   `- \`meshrasp serve\` with the default policy, ${SETTLE_MS / 1000} s after it listens: **${rss.toFixed(1)} MiB** resident.`,
   `- RE2 sets the default policy compiles: ${compiledSetCount()}.`,

@@ -15,20 +15,17 @@
  * them (headers, wait, body, wait), at a ladder of offered loads for both servers. h2load's own
  * rate mode sends in bursts and its per-request times include its waits, so it is not used here.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { credentials, Metadata } from "@grpc/grpc-js";
-import { ProcessingMode_BodySendMode as BodyMode } from "../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
-import {
-  ExternalProcessorClient,
-  ProcessingRequest,
-  type ProcessingResponse,
-} from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { ExternalProcessorClient, type ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { machineLoad } from "../support/machine-load.js";
+import { cpuSeconds, MESHRASP_MAIN, ROOT, startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { median } from "../support/stats.js";
+import { bodyRequest, grpcFrame, headersRequest, jsonBody } from "./exchange.js";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SHARED_S = 5;
@@ -39,60 +36,8 @@ const LATENCY_S = 8;
 const CONNECTIONS = 4;
 const STREAMS_PER_CONNECTION = 16;
 
-function headersRequest(): ProcessingRequest {
-  const pairs: [string, string][] = [
-    [":method", "POST"], [":path", "/api/orders?source=web&page=2"], [":authority", "shop.example.test"], [":scheme", "https"],
-    ["content-type", "application/json"], ["content-length", "1024"], ["user-agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0"],
-    ["accept", "application/json"], ["x-request-id", "3f0c9a52-8d1b-4a57-9a55-b6c2a8f0e7d1"], ["x-forwarded-proto", "https"],
-  ];
-  return {
-    request: { $case: "requestHeaders", value: { headers: { headers: pairs.map(([key, v]) => ({ key, value: "", rawValue: Buffer.from(v) })) }, attributes: {}, endOfStream: false } },
-    attributes: {},
-    observabilityMode: false,
-    protocolConfig: { requestBodyMode: BodyMode.BUFFERED, responseBodyMode: BodyMode.NONE, sendBodyWithoutWaitingForHeaderResponse: false },
-    metadataContext: { filterMetadata: {}, typedFilterMetadata: {} },
-  };
-}
-
-/** A benign 1 KiB JSON order, the shape of ordinary API traffic. */
-function jsonBody(): Buffer {
-  const items = Array.from({ length: 8 }, (_, i) => ({ sku: `SKU-${1000 + i}`, name: `Garden chair model ${i}`, quantity: i + 1, price: 19.99 + i }));
-  let text = JSON.stringify({ customer: { id: 48213, email: "ana@example.test", tier: "gold" }, items, note: "" });
-  text = JSON.stringify({ ...JSON.parse(text), note: "x".repeat(Math.max(0, 1024 - text.length - 2)) });
-  return Buffer.from(text.slice(0, 1024 + 20));
-}
-
-function bodyRequest(body: Buffer): ProcessingRequest {
-  return { request: { $case: "requestBody", value: { body, endOfStream: true, endOfStreamWithoutMessage: false, grpcMessageCompressed: false } }, attributes: {}, observabilityMode: false };
-}
-
-function grpcFrame(message: ProcessingRequest): Buffer {
-  const bytes = ProcessingRequest.encode(message).finish();
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(bytes.length, 1);
-  return Buffer.concat([header, bytes]);
-}
-
-interface Server {
-  name: string;
-  child: ChildProcess;
-  address: string;
-  /** meshrasp's admin address (metrics); the no-op server has none. */
-  admin?: string | undefined;
-}
-
-async function start(name: string, args: string[]): Promise<Server> {
-  const child = spawn("taskset", ["-c", "0", process.execPath, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    const record = JSON.parse(line) as { event?: string; grpc?: string; admin?: string };
-    if (record.event === "listening" && record.grpc) {
-      lines.removeAllListeners();
-      child.stdout!.resume();
-      return { name, child, address: record.grpc, admin: record.admin };
-    }
-  }
-  throw new Error(`${name} exited before listening`);
+interface Server extends ServeProcess {
+  readonly name: string;
 }
 
 interface H2loadResult {
@@ -152,44 +97,29 @@ async function sample(address: string, seconds: number, perSecond: number, body:
   return latencies;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-function median(values: number[]): number {
-  return percentile(values, 50);
-}
-
-/** Cores busy over a short window, from /proc/stat: other work on the machine skews results. */
-async function busyCores(ms: number): Promise<number> {
-  const read = (): number[] => (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").split(/\s+/).slice(1).map(Number);
-  const a = read();
-  await new Promise((r) => setTimeout(r, ms));
-  const b = read();
-  const delta = b.map((v, i) => v - (a[i] ?? 0));
-  const idle = (delta[3] ?? 0) + (delta[4] ?? 0);
-  const total = delta.reduce((s, v) => s + v, 0);
-  return total === 0 ? 0 : ((total - idle) / total) * 2;
-}
-
 interface Latency {
   offered: number;
   achieved: number;
   errors: number;
   service: { p50: number; p99: number; p999: number };
   startLag: { p99: number };
+  cpuMsPerExchange: number;
+  /** The server's CPU over the run, as a share of its core. */
+  serverCpu: number;
 }
 
 /** One rung of the latency ladder: open-loop-client.ts in a child process on core 1. */
-async function latencyAt(address: string, payload: string, rate: number): Promise<Latency> {
+async function latencyAt(server: Server, payload: string, rate: number): Promise<Latency> {
   const client = join(ROOT, "dist/bench/ext-proc/open-loop-client.js");
-  const child = spawn("taskset", ["-c", "1", process.execPath, client, address, payload, String(rate), String(LATENCY_S), "4"], { stdio: ["ignore", "pipe", "inherit"] });
+  const cpuBefore = cpuSeconds(server.child.pid!);
+  const started = performance.now();
+  const child = spawn("taskset", ["-c", "1", process.execPath, client, server.grpc, payload, String(rate), String(LATENCY_S), "4"], { stdio: ["ignore", "pipe", "inherit"] });
   let stdout = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
   const code = await new Promise((done) => child.on("exit", done));
   if (code !== 0) throw new Error(`open-loop-client exited with ${String(code)}`);
-  return JSON.parse(stdout) as Latency;
+  const serverCpu = (cpuSeconds(server.child.pid!) - cpuBefore) / ((performance.now() - started) / 1000);
+  return { ...(JSON.parse(stdout) as Omit<Latency, "serverCpu">), serverCpu };
 }
 
 /**
@@ -219,31 +149,30 @@ async function main(): Promise<void> {
     process.stderr.write("bench:ext-proc needs h2load: apt-get install nghttp2-client\n");
     process.exit(2);
   }
-  const foreign = await busyCores(2000);
+  const foreign = await machineLoad(2000);
   const dir = mkdtempSync(join(tmpdir(), "meshrasp-bench-"));
   const payload = join(dir, "exchange.bin");
   const body = jsonBody();
   writeFileSync(payload, Buffer.concat([grpcFrame(headersRequest()), grpcFrame(bodyRequest(body))]));
 
-  const main = join(ROOT, "dist/ext-proc/src/cli/main.js");
   const noop = join(ROOT, "dist/bench/ext-proc/noop-server.js");
-  const servers = [
-    await start("meshrasp", [main, "serve", "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"]),
-    await start("no-op", [noop, "127.0.0.1:0"]),
+  const servers: Server[] = [
+    { name: "meshrasp", ...(await startServeProcess([MESHRASP_MAIN, "serve", "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"], 0)) },
+    { name: "no-op", ...(await startServeProcess([noop, "127.0.0.1:0"], 0)) },
   ];
   try {
     // A deny would be cheaper than an allow and flatter the figures: make sure both allow.
     for (const server of servers) {
-      const check = await sample(server.address, 0.2, 20, body);
+      const check = await sample(server.grpc, 0.2, 20, body);
       if (check.length === 0) throw new Error(`${server.name} answered nothing`);
     }
-    for (const server of servers) await h2load(server.address, payload, 2);
+    for (const server of servers) await h2load(server.grpc, payload, 2);
     // Shared rounds: both servers on core 0 at once, each loaded by its own h2load. The kernel
     // gives each half the core, so the ratio of their throughputs is the ratio of their costs
     // per stream, measured under the very same machine conditions.
     const shared: { meshrasp: number; noop: number }[] = [];
     for (let round = 0; round < SHARED_ROUNDS + 1; round += 1) {
-      const [m, n] = await Promise.all(servers.map((server) => h2load(server.address, payload, round === 0 ? 3 : SHARED_S)));
+      const [m, n] = await Promise.all(servers.map((server) => h2load(server.grpc, payload, round === 0 ? 3 : SHARED_S)));
       if (m!.failed + n!.failed > 0) throw new Error("failed streams in a shared round");
       if (round > 0) shared.push({ meshrasp: m!.rps, noop: n!.rps });
     }
@@ -256,7 +185,7 @@ async function main(): Promise<void> {
       const order = round % 2 === 0 ? servers : [...servers].reverse();
       const got = new Map<string, number>();
       for (const server of order) {
-        const result = await h2load(server.address, payload, DURATION_S);
+        const result = await h2load(server.grpc, payload, DURATION_S);
         if (result.failed > 0) throw new Error(`${server.name}: ${result.failed} failed streams`);
         rps.get(server.name)!.push(result.rps);
         got.set(server.name, result.rps);
@@ -266,7 +195,7 @@ async function main(): Promise<void> {
     const ladder: { rate: number; results: Map<string, Latency> }[] = [];
     for (const rate of LATENCY_RATES) {
       const results = new Map<string, Latency>();
-      for (const server of servers) results.set(server.name, await latencyAt(server.address, payload, rate));
+      for (const server of servers) results.set(server.name, await latencyAt(server, payload, rate));
       ladder.push({ rate, results });
     }
     const meshrasp = servers[0]!;
@@ -279,7 +208,7 @@ async function main(): Promise<void> {
     const latencyRows = ladder.flatMap(({ rate, results }) =>
       servers.map((s) => {
         const r = results.get(s.name)!;
-        return `| ${rate} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${ms(r.service.p50)} | ${ms(r.service.p99)} | ${ms(r.service.p999)} | ${ms(r.startLag.p99)} |`;
+        return `| ${rate} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${ms(r.service.p50)} | ${ms(r.service.p99)} | ${ms(r.service.p999)} | ${ms(r.startLag.p99)} | ${ms(r.cpuMsPerExchange)} | ${Math.round(r.serverCpu * 100)} % |`;
       }),
     );
     const report = [
@@ -305,10 +234,10 @@ async function main(): Promise<void> {
       "",
       `## Latency (open loop, Envoy-like lock-step exchanges, 4 connections, ${LATENCY_S} s after 2 s of warm-up)`,
       "",
-      "Service latency: from writing the headers message to reading the body answer, in ms. Start lag: how late the generator itself started exchanges (p99, ms).",
+      "Service latency: from writing the headers message to reading the body answer, in ms. Start lag: how late the generator itself started exchanges (p99, ms). Generator CPU: its own CPU time per exchange (ms). Server CPU: the server's CPU over the run, as a share of its core.",
       "",
-      "| offered/s | server | achieved/s | errors | p50 | p99 | p99.9 | start lag p99 |",
-      "|---:|---|---:|---:|---:|---:|---:|---:|",
+      "| offered/s | server | achieved/s | errors | p50 | p99 | p99.9 | start lag p99 | generator CPU | server CPU |",
+      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...latencyRows,
       "",
       "meshrasp's inspection time per phase over the whole run, throughput rounds included (its meshrasp_phase_duration_seconds histogram; bucket bounds, ms):",

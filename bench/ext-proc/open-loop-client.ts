@@ -22,21 +22,12 @@
 import { readFileSync } from "node:fs";
 import { connect, type ClientHttp2Session } from "node:http2";
 import { ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { quantile } from "../support/stats.js";
+import { splitFrames } from "./exchange.js";
 
 const PATH = "/envoy.service.ext_proc.v3.ExternalProcessor/Process";
 const WARMUP_S = 2;
 const DRAIN_MS = 3000;
-
-/** The gRPC-framed messages of the exchange file, each with its 5-byte prefix. */
-function splitFrames(bytes: Buffer): Buffer[] {
-  const frames: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = bytes.readUInt32BE(at + 1);
-    frames.push(bytes.subarray(at, at + 5 + length));
-    at += 5 + length;
-  }
-  return frames;
-}
 
 /** Reassembles gRPC messages from DATA chunks. */
 class GrpcReader {
@@ -55,13 +46,9 @@ class GrpcReader {
   }
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
 function summary(values: number[]): { p50: number; p90: number; p99: number; p999: number; max: number } {
   values.sort((a, b) => a - b);
-  return { p50: percentile(values, 50), p90: percentile(values, 90), p99: percentile(values, 99), p999: percentile(values, 99.9), max: values[values.length - 1] ?? NaN };
+  return { p50: quantile(values, 0.5), p90: quantile(values, 0.9), p99: quantile(values, 0.99), p999: quantile(values, 0.999), max: values[values.length - 1] ?? NaN };
 }
 
 async function openSessions(address: string, count: number): Promise<ClientHttp2Session[]> {
@@ -81,6 +68,7 @@ async function run(address: string, file: string, rate: number, seconds: number,
   const [headers, body] = splitFrames(readFileSync(file));
   if (!headers || !body) throw new Error(`${file}: expected two gRPC frames`);
   const sessions = await openSessions(address, connections);
+  const cpuBefore = process.cpuUsage();
   const service: number[] = [];
   const scheduledLatency: number[] = [];
   const lags: number[] = [];
@@ -144,6 +132,7 @@ async function run(address: string, file: string, rate: number, seconds: number,
   const deadline = performance.now() + DRAIN_MS;
   while (finished + failures < started && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   for (const session of sessions) session.close();
+  const cpu = process.cpuUsage(cpuBefore);
   return {
     offered: rate,
     achieved: service.length / seconds,
@@ -153,6 +142,8 @@ async function run(address: string, file: string, rate: number, seconds: number,
     service: summary(service),
     scheduled: summary(scheduledLatency),
     startLag: summary(lags),
+    /** This generator's own CPU per exchange, warm-up included (ms). */
+    cpuMsPerExchange: (cpu.user + cpu.system) / 1000 / Math.max(1, started),
   };
 }
 

@@ -13,6 +13,8 @@ import { hostOf, pathOf, type RequestIdentity } from "../../ext-proc/src/policy/
 import { inspectRecord, recordBody, type HttpRecord } from "../../ext-proc/src/engine/http-record.js";
 import { readCorpusFile } from "../../ext-proc/src/cli/replay-command.js";
 import { corpusFiles, resultsPath } from "../engine/corpus-location.js";
+import { machineLoad } from "../support/machine-load.js";
+import { median } from "../support/stats.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MAX_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
@@ -46,7 +48,8 @@ function identity(record: HttpRecord): RequestIdentity {
   return { workload: "web", namespace: "shop", host: hostOf(String(host)), path: pathOf(record.uri), method: record.method };
 }
 
-function main(): void {
+async function main(): Promise<void> {
+  const foreign = await machineLoad(2000);
   const defaults = readPolicyBytes(defaultPolicyPath()).toString("utf8");
   const plain = compilePolicy(parsePolicy(defaults, "default"));
   const scoped = compilePolicy(parsePolicy(`${defaults.trimEnd()}\n${scopesYaml()}`, "scoped"));
@@ -87,14 +90,13 @@ function main(): void {
     b.push(timeScoped());
     r.push(resolveOnly());
   }
-  const median = (v: number[]): number => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
   const perRequest = (ms: number): string => ((ms * 1000) / records.length).toFixed(2);
   const overhead = ((median(b) - median(a)) / median(a)) * 100;
   const resolveShare = (median(r) / median(a)) * 100;
   const report = [
     "# Scope resolution cost",
     "",
-    `Command: \`npm run bench:scopes\` (one core, \`taskset -c 0\`); ${records.length} corpus requests, ${ROUNDS} interleaved rounds, median.`,
+    `Command: \`npm run bench:scopes\` (one core, \`taskset -c 0\`); ${records.length} corpus requests, ${ROUNDS} interleaved rounds, median. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
     "",
     "| run | µs per request |",
     "|---|---:|",
@@ -111,4 +113,4 @@ function main(): void {
   writeFileSync(out, report);
 }
 
-main();
+await main();

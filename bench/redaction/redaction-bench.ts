@@ -9,11 +9,9 @@
  *    response through the server in BUFFERED mode end to end on a lock-step client (inspection,
  *    redaction and transport together: an upper bound).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
 import { ProcessingMode_BodySendMode as BodyMode } from "../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
 import { compileRedactor, DEFAULT_REDACTION_DETECTORS } from "../../ext-proc/src/engine/redaction/index.js";
@@ -22,8 +20,10 @@ import {
   type ProcessingRequest,
   type ProcessingResponse,
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { machineLoad } from "../support/machine-load.js";
+import { MESHRASP_MAIN, ROOT, rssKiB, startServeProcess } from "../support/serve-process.js";
+import { quantile } from "../support/stats.js";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
 const TOTAL = Number(process.env.BENCH_MIB ?? 100) * 1024 * 1024;
 const CHUNK = 64 * 1024;
 const PLANT_EVERY = 256 * 1024;
@@ -34,25 +34,6 @@ const policy = readFileSync(join(ROOT, "ext-proc/policies/default.yaml"), "utf8"
   "  failure:",
   "  response:\n    redaction:\n      enabled: true\n  failure:",
 );
-
-async function start(policyFile: string): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn("taskset", ["-c", "0", process.execPath, join(ROOT, "dist/ext-proc/src/cli/main.js"), "serve", "--policy", policyFile, "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const record = JSON.parse(line) as { event?: string; grpc?: string };
-    if (record.event === "listening" && record.grpc) {
-      child.stdout!.resume();
-      return { child, address: record.grpc };
-    }
-  }
-  throw new Error("meshrasp exited before listening");
-}
-
-function rssKiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-}
 
 const pairs = (entries: [string, string][]) => ({ headers: entries.map(([key, v]) => ({ key, value: "", rawValue: Buffer.from(v) })) });
 
@@ -153,7 +134,7 @@ async function buffered(client: ExternalProcessorClient, body: Buffer): Promise<
     x.stream.end();
   }
   times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]!, n: times.length };
+  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), n: times.length };
 }
 
 const ROUNDS = 5;
@@ -179,22 +160,23 @@ function redactorOnly(body: Buffer): { p50: number; p99: number; rounds: number[
       times.push(performance.now() - started);
     }
     times.sort((a, b) => a - b);
-    rounds.push(times[Math.floor(times.length * 0.99)]!);
+    rounds.push(quantile(times, 0.99));
     all.push(...times);
   }
   all.sort((a, b) => a - b);
   rounds.sort((a, b) => a - b);
-  return { p50: all[Math.floor(all.length * 0.5)]!, p99: rounds[Math.floor(ROUNDS / 2)]!, rounds, n: all.length };
+  return { p50: quantile(all, 0.5), p99: quantile(rounds, 0.5), rounds, n: all.length };
 }
 
 /** 64 KiB of JSON records; `dense`: a card number and a password in every record, else two secrets in all. */
-function jsonBody(dense: boolean): Buffer {
+function jsonBody(dense: boolean): { body: Buffer; records: number } {
   const items: unknown[] = [];
   for (let i = 0; JSON.stringify(items).length < 64 * 1024; i += 1) {
     const secret = dense || i === 7 || i === 150;
     items.push({ id: 48213 + i, sku: `SKU-${1000 + i}`, name: "Garden chair", price: 19.99, note: "lorem ipsum ".repeat(20), ...(secret ? { card: CARD, password: "hunter2" } : {}) });
   }
-  return Buffer.from(JSON.stringify(items.slice(0, -1)));
+  items.pop();
+  return { body: Buffer.from(JSON.stringify(items)), records: items.length };
 }
 
 const ms = (values: number[]): string => values.map((v) => v.toFixed(3)).join(", ");
@@ -202,11 +184,12 @@ const ms = (values: number[]): string => values.map((v) => v.toFixed(3)).join(",
 async function main(): Promise<void> {
   const file = join(mkdtempSync(join(tmpdir(), "meshrasp-bench-")), "policy.yaml");
   writeFileSync(file, policy);
-  const server = await start(file);
-  const client = new ExternalProcessorClient(server.address, credentials.createInsecure(), { "grpc.max_receive_message_length": 64 * 1024 * 1024 });
+  const server = await startServeProcess([MESHRASP_MAIN, "serve", "--policy", file, "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"], 0);
+  const client = new ExternalProcessorClient(server.grpc, credentials.createInsecure(), { "grpc.max_receive_message_length": 64 * 1024 * 1024 });
   try {
-    const json = jsonBody(true);
-    const typical = jsonBody(false);
+    const foreign = await machineLoad(2000);
+    const { body: json, records } = jsonBody(true);
+    const { body: typical } = jsonBody(false);
     const t = redactorOnly(typical);
     const r = redactorOnly(json);
     // The first stream meets a fresh server: its RSS growth counts everything (code paths, RE2's
@@ -218,12 +201,12 @@ async function main(): Promise<void> {
     const report = [
       "# Redaction through meshrasp serve",
       "",
-      "Command: `npm run bench:redaction` (server pinned to core 0, this client and the redactor-alone timings to core 1).",
+      `Command: \`npm run bench:redaction\` (server pinned to core 0, this client and the redactor-alone timings to core 1). Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
       "",
       `- Streamed through a fresh server: ${cold.mib} MiB in 64 KiB chunks (STREAMED mode), ${cold.planted} secrets planted: **${cold.masked} masked, ${cold.leaked} leaked**; server RSS grew by **${cold.rssGrowthMiB.toFixed(1)} MiB** during the stream (peak over its start); ${(cold.mib / cold.seconds).toFixed(1)} MiB/s end to end.`,
       `- The same again on the now warm server: ${s.masked}/${s.planted} masked, ${s.leaked} leaked; RSS grew by **${s.rssGrowthMiB.toFixed(1)} MiB** more; ${(s.mib / s.seconds).toFixed(1)} MiB/s.`,
       `- Redaction alone (this process), ${typical.length}-byte JSON API response with two records holding a card number and a password: p50 **${t.p50.toFixed(3)} ms**, p99 **${t.p99.toFixed(3)} ms** (median of ${ROUNDS} rounds' p99: ${ms(t.rounds)}; ${t.n} runs after warm-up).`,
-      `- Redaction alone, ${json.length}-byte JSON with a card number and a password in every record (${Math.round(json.length / 330)} of each): p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms (rounds: ${ms(r.rounds)}).`,
+      `- Redaction alone, ${json.length}-byte JSON with a card number and a password in every one of its ${records} records: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms (rounds: ${ms(r.rounds)}).`,
       `- The same response through the server in BUFFERED mode (response inspection by the rules + redaction + gRPC both ways, lock-step client): p50 ${b.p50.toFixed(3)} ms, p99 ${b.p99.toFixed(3)} ms per body answer.`,
       "",
     ].join("\n");

@@ -9,35 +9,15 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ProcessingMode_BodySendMode as BodyMode } from "../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
-import { ProcessingRequest } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { bodyRequest, grpcFrame, headersRequest } from "../../bench/ext-proc/exchange.js";
 import { startInProcess, type InProcess } from "../support/in-process.js";
 
 const CLIENT = resolve(import.meta.dirname, "../../dist/bench/ext-proc/open-loop-client.js");
 
-function frame(message: ProcessingRequest): Buffer {
-  const bytes = ProcessingRequest.encode(message).finish();
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(bytes.length, 1);
-  return Buffer.concat([header, bytes]);
-}
-
-/** An exchange file: request headers (BUFFERED) and a JSON body. */
+/** An exchange file: the benchmark's request headers and `body`. */
 function exchange(body: string): string {
-  const headers = [[":method", "POST"], [":path", "/api/orders"], [":authority", "shop.example.test"], [":scheme", "https"], ["content-type", "application/json"]];
   const file = join(mkdtempSync(join(tmpdir(), "meshrasp-open-loop-")), "exchange.bin");
-  writeFileSync(
-    file,
-    Buffer.concat([
-      frame({
-        request: { $case: "requestHeaders", value: { headers: { headers: headers.map(([key, v]) => ({ key: key!, value: "", rawValue: Buffer.from(v!) })) }, attributes: {}, endOfStream: false } },
-        attributes: {},
-        observabilityMode: false,
-        protocolConfig: { requestBodyMode: BodyMode.BUFFERED, responseBodyMode: BodyMode.NONE, sendBodyWithoutWaitingForHeaderResponse: false },
-      }),
-      frame({ request: { $case: "requestBody", value: { body: Buffer.from(body), endOfStream: true, endOfStreamWithoutMessage: false, grpcMessageCompressed: false } }, attributes: {}, observabilityMode: false }),
-    ]),
-  );
+  writeFileSync(file, Buffer.concat([grpcFrame(headersRequest()), grpcFrame(bodyRequest(Buffer.from(body)))]));
   return file;
 }
 

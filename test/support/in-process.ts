@@ -27,6 +27,8 @@ export function policyFile(text: string, name = "policy.yaml"): string {
 
 export async function startInProcess(options: Partial<ServeOptions> = {}): Promise<InProcess> {
   const logs: Record<string, unknown>[] = [];
+  // A write may end inside a line: keep the unfinished tail for the next one.
+  let partial = "";
   const app = await startMeshrasp({
     grpc: "127.0.0.1:0",
     admin: "127.0.0.1:0",
@@ -34,7 +36,9 @@ export async function startInProcess(options: Partial<ServeOptions> = {}): Promi
     processMetrics: false,
     logDestination: new Writable({
       write: (chunk: Buffer, _encoding, done) => {
-        for (const line of chunk.toString().split("\n")) if (line !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
+        const lines = (partial + chunk.toString()).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) if (line !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
         done();
       },
     }),

@@ -1,0 +1,49 @@
+/**
+ * A server process for the benchmarks: spawned (optionally pinned with taskset), ready once it
+ * logs its `listening` line, which gives its addresses. Used for `meshrasp serve` and the no-op
+ * server alike, which log the same line.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+
+export const ROOT = resolve(import.meta.dirname, "../../..");
+export const MESHRASP_MAIN = join(ROOT, "dist/ext-proc/src/cli/main.js");
+
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  /** HOST:PORT of the gRPC listener. */
+  readonly grpc: string;
+  /** HOST:PORT of the admin listener; the no-op server has none. */
+  readonly admin: string | undefined;
+}
+
+/** Starts `node ARGS...`, on `core` when given, and waits for it to listen. */
+export async function startServeProcess(args: readonly string[], core?: number): Promise<ServeProcess> {
+  const command = core === undefined ? [process.execPath, ...args] : ["taskset", "-c", String(core), process.execPath, ...args];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    const record = JSON.parse(line) as { event?: string; grpc?: string; admin?: string };
+    if (record.event === "listening" && record.grpc) {
+      lines.removeAllListeners();
+      child.stdout!.resume();
+      return { child, grpc: record.grpc, admin: record.admin };
+    }
+  }
+  throw new Error(`${args.join(" ")} exited before listening`);
+}
+
+/** Resident memory of a process, from /proc, in KiB. */
+export function rssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+}
+
+/** CPU time a process has used so far (user + system), in seconds, from /proc (10 ms ticks). */
+export function cpuSeconds(pid: number): number {
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
