@@ -34,6 +34,10 @@ describe("transformation prefilters", () => {
     });
   }
 
+  it("changesOnly patterns carry no flags (scan plans join them by source)", () => {
+    for (const transformation of TRANSFORMATIONS.values()) expect(transformation.changesOnly?.flags ?? "").toBe("");
+  });
+
   it("percentDecodeOnce agrees with a straightforward decoder", () => {
     const reference = (s: string): string =>
       s.replace(/\+|%([0-9a-fA-F]{2})/g, (_whole, hex: string | undefined) => (hex === undefined ? " " : String.fromCharCode(Number.parseInt(hex, 16))));

@@ -8,7 +8,7 @@ export class BodyAccumulator {
   private length = 0;
   /** Bytes still held in `chunks`. */
   private held = 0;
-  /** The last byte string made from the body, by absolute range. */
+  /** The last byte string made from the body, by absolute range; ranges inside it are cut from it. */
   private cached: { readonly from: number; readonly to: number; readonly text: string } | undefined;
 
   constructor(
@@ -53,10 +53,11 @@ export class BodyAccumulator {
 
   /** Bytes [from, to) of a body kept whole, as a byte string; walks back from the newest chunk. */
   slice(from: number, to: number): string {
-    // Bytes once received never change: the same range is the same string. A body that comes in
-    // one message is read as the raw-body window and then by its parser: one string for both.
+    // Bytes once received never change: a range inside the cached one is a piece of that string.
+    // A body that comes in one message is read as the raw-body window and then by its parser (and
+    // its sniffed head): one conversion for all.
     const cached = this.cached;
-    if (cached !== undefined && cached.from === from && cached.to === to) return cached.text;
+    if (cached !== undefined && cached.from <= from && to <= cached.to) return cached.text.slice(from - cached.from, to - cached.from);
     const parts: Buffer[] = [];
     let end = this.length;
     for (let k = this.chunks.length - 1; k >= 0 && end > from; k--) {
@@ -68,8 +69,30 @@ export class BodyAccumulator {
     }
     parts.reverse();
     const text = (parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts)).toString("latin1");
-    this.cached = { from, to, text };
+    // Cached under the range it holds (bytes not held are missing from it), so pieces cut from it
+    // later start at the right offset.
+    const heldFrom = Math.max(from, this.length - this.held);
+    const heldTo = Math.min(to, this.length);
+    if (heldFrom < heldTo) this.cached = { from: heldFrom, to: heldTo, text };
     return text;
+  }
+
+  /**
+   * The byte at `offset` of a body kept whole, or NaN when it is not held (as `charCodeAt` past
+   * the end). Read in place: a one-byte probe must not replace the cached string.
+   */
+  byteAt(offset: number): number {
+    const cached = this.cached;
+    if (cached !== undefined && cached.from <= offset && offset < cached.to) return cached.text.charCodeAt(offset - cached.from);
+    let end = this.length;
+    for (let k = this.chunks.length - 1; k >= 0 && end > offset; k--) {
+      const chunk = this.chunks[k];
+      if (!chunk) break;
+      const start = end - chunk.length;
+      if (start <= offset) return chunk[offset - start] ?? Number.NaN;
+      end = start;
+    }
+    return Number.NaN;
   }
 
   /** Every byte still held, as a byte string. */

@@ -1,7 +1,7 @@
 import { lookupName } from "./target-sources.js";
 
 /** Characters of matched text kept in a RuleMatch. */
-export const MATCHED_TEXT_LENGTH = 120;
+const MATCHED_TEXT_LENGTH = 120;
 
 /** The matched bytes (one code point per wire byte) as text, UTF-8 decoded, cut to length. */
 export function readableExcerpt(found: Buffer): string {

@@ -1,9 +1,7 @@
 import { compileRules } from "./compile-rules.js";
-import { EngineError } from "./engine-error.js";
 import type { EngineSettings } from "./engine-settings.js";
 import type { CompiledRule } from "./matching/compiled-rule.js";
 import { buildSourcePlans } from "./matching/scan-plan.js";
-import { TRANSFORMATIONS, type RegisteredTransformation } from "./transformations/registry.js";
 import { EngineTransaction, type EngineCore } from "./transaction.js";
 import { MatchFilters } from "./match-filters.js";
 import type { Engine, Transaction, TransactionOptions } from "./types.js";
@@ -19,12 +17,6 @@ function enabled(rule: CompiledRule, settings: EngineSettings): boolean {
   return !definition.tags.some((tag) => settings.disabledTags.includes(tag));
 }
 
-function transformFor(name: string): RegisteredTransformation {
-  const transform = TRANSFORMATIONS.get(name);
-  if (!transform) throw EngineError.policyInvalid("transforms", `unknown transformation "${name}"`);
-  return transform;
-}
-
 /**
  * Validates settings and rules and compiles them once: every rule's pattern alone, then one shared
  * RE2.Set per source, transformation chain and flags. Throws EngineError `policy_invalid`.
@@ -32,7 +24,7 @@ function transformFor(name: string): RegisteredTransformation {
 export function compileEngine(settings: EngineSettings): Engine {
   validateSettings(settings);
   const rules = compileRules(settings.rules).filter((rule) => enabled(rule, settings));
-  const core: EngineCore = { settings, rules, plans: buildSourcePlans(rules, transformFor) };
+  const core: EngineCore = { settings, rules, plans: buildSourcePlans(rules) };
   return {
     newTransaction(options?: TransactionOptions): Transaction {
       return new EngineTransaction(core, MatchFilters.from(options));

@@ -67,16 +67,19 @@ export function compileRules(definitions: readonly RuleDefinition[]): CompiledRu
       throw EngineError.policyInvalid(`rule ${definition.id} field id`, "duplicate rule id");
     }
     seen.add(definition.id);
-    for (const name of definition.transforms) {
-      if (!TRANSFORMATIONS.has(name)) {
+    const transforms = definition.transforms.map((name) => {
+      const transformation = TRANSFORMATIONS.get(name);
+      if (!transformation) {
         throw EngineError.policyInvalid(`rule ${definition.id} field transforms`, `unknown transformation "${name}"`);
       }
-    }
+      return transformation;
+    });
     const flags = definition.matcher.caseSensitive ? "" : "i";
     const scoring = definition.action === "score" || definition.action === "deny";
     return {
       index,
       definition,
+      transforms,
       ...compilePattern(definition, flags),
       flags,
       selectors: compileSelectors(definition),

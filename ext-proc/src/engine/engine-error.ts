@@ -4,7 +4,6 @@
  */
 export type EngineErrorCode =
   | "policy_invalid"
-  | "body_too_large"
   | "inspection_timeout"
   | "internal"
   // Redaction: a compressed body that inflates past its limit, one that is not what its

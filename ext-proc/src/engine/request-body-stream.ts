@@ -3,7 +3,7 @@ import type { EngineLimits } from "./engine-settings.js";
 import { decodeJsonFragment, JsonScanner, type JsonParseOutcome } from "./parsers/json-parser.js";
 import { parseUrlEncoded } from "./parsers/url-encoded-parser.js";
 import type { ValueSink } from "./parsers/value-sink.js";
-import { bodyKind, contentTypeKind, looksBinary, parseBufferedBody, SNIFF_BYTES, type BodyKind } from "./request-body.js";
+import { contentTypeKind, looksBinary, parseBufferedBody, sniffKind, SNIFF_BYTES, type BodyKind } from "./request-body.js";
 import type { TargetSource } from "./target-sources.js";
 import { percentDecodeOnce } from "./transformations/url-decode.js";
 import type { TruncationReason } from "./types.js";
@@ -70,7 +70,7 @@ export class RequestBodyStream {
     if (this.kind === undefined) {
       const known = contentTypeKind(this.contentType);
       if (known !== undefined) this.kind = known;
-      else if (sniffed) this.kind = bodyKind(this.contentType, body.slice(0, Math.min(end, SNIFF_BYTES)));
+      else if (sniffed) this.kind = sniffKind(body.slice(0, Math.min(end, SNIFF_BYTES)));
       else return [];
     }
     if (this.kind === "unknown" && this.textual === undefined) {
@@ -169,7 +169,7 @@ export class RequestBodyStream {
     }
     const at = scanner.resumeAt;
     const path = scanner.pendingValuePath();
-    if (at >= end || body.slice(at, at + 1).charCodeAt(0) !== QUOTE || path === undefined) return;
+    if (at >= end || body.byteAt(at) !== QUOTE || path === undefined) return;
     const fragment = body.slice(Math.max(at + 1, from - CHUNK_OVERLAP_BYTES), end);
     if (fragment.length > 0) sink.addFragment("json", path, decodeJsonFragment(fragment));
   }
@@ -182,7 +182,7 @@ export class RequestBodyStream {
   private mayResume(body: BodyAccumulator, from: number, at: number): boolean {
     if (at >= from) return true;
     const end = body.received;
-    const first = body.slice(at, at + 1).charCodeAt(0);
+    const first = body.byteAt(at);
     if (first === 0x7b || first === 0x5b) return false; // a skipped container: only the end closes it for sure
     if (first !== QUOTE) return LITERAL_END.test(body.slice(from, end));
     if (this.lexToken !== at) {

@@ -40,17 +40,16 @@ export function contentTypeKind(contentType: string): BodyKind | undefined {
 }
 
 /**
- * Which body processor to use: by content type first; without a telling content type, by the
- * body's first non-blank byte, because attackers drop or fake content types and many back ends
- * parse what they get anyway. Looks at most at the first SNIFF_BYTES bytes.
+ * The body processor for a body whose content type does not tell (`contentTypeKind` is
+ * undefined), by its first non-blank byte: attackers drop or fake content types and many back
+ * ends parse what they get anyway. `head` is the body's first SNIFF_BYTES bytes (all of a
+ * shorter body).
  */
-export function bodyKind(contentType: string, body: string): BodyKind {
-  const decided = contentTypeKind(contentType);
-  if (decided !== undefined) return decided;
-  const first = /\S/.exec(body.slice(0, 64))?.[0];
+export function sniffKind(head: string): BodyKind {
+  const first = /\S/.exec(head.slice(0, 64))?.[0];
   if (first === "{" || first === "[") return "json";
   if (first === "<") return "xml";
-  if (FORM_LIKE.test(body.slice(0, SNIFF_BYTES))) return "form";
+  if (FORM_LIKE.test(head)) return "form";
   return "unknown";
 }
 

@@ -1,12 +1,12 @@
 import { LIMIT_DENY_STATUS, type EngineSettings } from "./engine-settings.js";
 import { MatchFilters } from "./match-filters.js";
 import type { CompiledRule } from "./matching/compiled-rule.js";
-import type { RuleBatch, SourcePlans, ValuePlan } from "./matching/scan-plan.js";
+import type { ChainStep, RuleBatch, SourcePlans, ValuePlan } from "./matching/scan-plan.js";
 import { BodyAccumulator, CHUNK_OVERLAP_BYTES } from "./body-accumulator.js";
 import { jsonLeafName, readableExcerpt, toByteString } from "./byte-strings.js";
 import { parseCookies } from "./parsers/cookie-parser.js";
 import { RequestBodyStream, type BodySink } from "./request-body-stream.js";
-import { lookupName, TARGET_LABELS, type TargetSource } from "./target-sources.js";
+import { isRequestPhase, lookupName, TARGET_LABELS, type TargetSource } from "./target-sources.js";
 import type { TransformContext } from "./transformations/transform-context.js";
 import { parseUrlEncoded } from "./parsers/url-encoded-parser.js";
 import type {
@@ -37,6 +37,8 @@ const ARGUMENT_SOURCES: ReadonlySet<TargetSource> = new Set(["query_args", "body
 interface PendingValue {
   readonly plan: ValuePlan;
   readonly value: string;
+  /** The value's bytes when its scan already made them, reused if the joined pass rescans it alone. */
+  readonly bytes: Buffer | undefined;
   readonly source: TargetSource;
   readonly name: string;
   /** Something matched this value outside the joined pass (or it must not be remembered as clean). */
@@ -52,6 +54,10 @@ interface Direction {
   monitoredDeny: boolean;
 }
 
+function newDirection(): Direction {
+  return { score: 0, denyStatus: 0, matchedAny: false, monitoredScore: 0, monitoredDeny: false };
+}
+
 /** What the engine shares with every transaction. */
 export interface EngineCore {
   readonly settings: EngineSettings;
@@ -64,8 +70,8 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
   readonly maxDecodePasses: number;
   decodePassesExhausted = false;
 
-  private readonly inbound: Direction = { score: 0, denyStatus: 0, matchedAny: false, monitoredScore: 0, monitoredDeny: false };
-  private readonly outbound: Direction = { score: 0, denyStatus: 0, matchedAny: false, monitoredScore: 0, monitoredDeny: false };
+  private readonly inbound = newDirection();
+  private readonly outbound = newDirection();
   private fired: Set<number> | undefined;
   /** Scratch space for one value's transformation outputs, one entry per chain step. */
   private readonly outputs: string[] = [];
@@ -216,31 +222,30 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
     // Nothing any mergeable transformation would change: their outputs are the value itself.
     const untouched = plan.anyChange !== undefined && !plan.anyChange.test(value);
     if (untouched && plan.untouched) {
+      const { now, joined } = plan.untouched;
+      // Made once: scanned now, and kept for the joined pass should it rescan the value alone.
+      const raw = now.length > 0 ? Buffer.from(value, "utf8") : undefined;
       let deferred: PendingValue | undefined;
-      if (plan.untouched.joined.length > 0) {
-        deferred = { plan, value, source, name, dirty: false };
+      if (joined.length > 0) {
+        deferred = { plan, value, bytes: raw, source, name, dirty: false };
         this.pending.push(deferred);
       }
-      if (plan.untouched.now.length > 0) {
-        const raw = Buffer.from(value, "utf8");
-        for (const batch of plan.untouched.now) this.scanBatch(batch, raw, source, name, ALL_FOLDED);
-      }
+      if (raw) for (const batch of now) this.scanBatch(batch, raw, source, name, ALL_FOLDED);
       for (const i of plan.unmergeable) {
         const step = steps[i];
         if (!step) continue;
-        const parent = steps[step.parent];
-        const input = !parent || parent.mergeable ? value : (outputs[step.parent] ?? "");
-        const output = step.transform && input.length > 0 ? step.transform(input, this) : input;
+        const output = this.stepOutput(steps, step, value, true);
         outputs[i] = output;
-        if (output) for (const batch of step.own) this.scanBatch(batch, Buffer.from(output, "utf8"), source, name, 0);
+        if (!output || step.own.length === 0) continue;
+        const bytes = Buffer.from(output, "utf8");
+        for (const batch of step.own) this.scanBatch(batch, bytes, source, name, 0);
       }
       return deferred;
     }
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
       if (!step) continue;
-      const input = step.parent < 0 ? value : (outputs[step.parent] ?? "");
-      outputs[i] = untouched && step.mergeable ? value : step.transform && input.length > 0 ? step.transform(input, this) : input;
+      outputs[i] = this.stepOutput(steps, step, value, untouched);
       covered[i] = false;
     }
     // Each byte of the byte string becomes one code point (U+0000-U+00FF) in valid UTF-8, so RE2
@@ -273,6 +278,18 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
   }
 
   /**
+   * A step's output: its transformation of its parent's output (of the value, for the root). On
+   * an untouched value every mergeable step's output is the value itself, so none is computed or
+   * read from `outputs` (the untouched pass does not fill it).
+   */
+  private stepOutput(steps: readonly ChainStep[], step: ChainStep, value: string, untouched: boolean): string {
+    if (untouched && step.mergeable) return value;
+    const parent = steps[step.parent];
+    const input = !parent || (untouched && parent.mergeable) ? value : (this.outputs[step.parent] ?? "");
+    return step.transform && input.length > 0 ? step.transform(input, this) : input;
+  }
+
+  /**
    * Scans the values held back by `scan`: those of one plan are joined by newlines and scanned
    * once per batch with the multi-line set; only when that finds something is each value scanned
    * on its own. Benign requests mostly end here with one pass per plan.
@@ -297,7 +314,7 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
     let single: Buffer[] | undefined;
     for (const batch of plan.untouched?.joined ?? []) {
       if (joined && batch.set && batch.set.match(joined).length === 0) continue;
-      single ??= items.map((item) => Buffer.from(item.value, "utf8"));
+      single ??= items.map((item) => item.bytes ?? Buffer.from(item.value, "utf8"));
       for (let k = 0; k < items.length; k++) {
         const item = items[k];
         const bytes = single[k];
@@ -355,7 +372,7 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
       matched,
       ...(monitored ? { monitored: true } : {}),
     });
-    const direction = this.phase === "request_headers" || this.phase === "request_body" ? this.inbound : this.outbound;
+    const direction = this.direction();
     direction.matchedAny = true;
     if (monitored) {
       direction.monitoredScore += rule.points;
@@ -364,6 +381,11 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
     }
     direction.score += rule.points;
     if (definition.action === "deny" && direction.denyStatus === 0) direction.denyStatus = this.core.settings.denyStatus;
+  }
+
+  /** The direction the current phase scores in. */
+  private direction(): Direction {
+    return isRequestPhase(this.phase) ? this.inbound : this.outbound;
   }
 
   private begin(phase: Phase, budget: Budget): void {
@@ -376,7 +398,7 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
   private truncate(reason: TruncationReason): void {
     if (!this.truncated.includes(reason)) this.truncated.push(reason);
     if (reason !== "partial_body" && reason !== "unparsable_body" && this.core.settings.onLimit === "deny") {
-      const direction = this.phase === "request_headers" || this.phase === "request_body" ? this.inbound : this.outbound;
+      const direction = this.direction();
       if (direction.denyStatus === 0) direction.denyStatus = LIMIT_DENY_STATUS;
     }
   }

@@ -1,7 +1,7 @@
 /** Longest value remembered; longer ones are rarely repeated and would cost memory. */
-export const CLEAN_VALUE_MAX_LENGTH = 512;
+const CLEAN_VALUE_MAX_LENGTH = 512;
 /** Values remembered per plan; when full the memory starts over. */
-export const CLEAN_VALUES_PER_PLAN = 4096;
+const CLEAN_VALUES_PER_PLAN = 4096;
 
 /**
  * Values one plan has scanned without a single hit. Scanning is a pure function of the plan and

@@ -18,7 +18,7 @@ export function compileSingle(pattern: string, flags: string): RE2 {
 }
 
 /** Patterns per RE2.Set; bigger groups are split so each set's DFA stays small and fast. */
-export const MAX_SET_PATTERNS = 128;
+const MAX_SET_PATTERNS = 128;
 /** DFA memory per set; past it RE2 reports an error, and the scan falls back to single patterns. */
 const SET_MAX_MEMORY = 64 * 1024 * 1024;
 

@@ -45,7 +45,6 @@ export interface FoldableChild {
  * one per subset of children.
  */
 export interface ChainStep {
-  readonly name: string;
   readonly transform: Transformation | undefined;
   /** Index of the step whose output is this step's input; -1 for the untransformed value. */
   readonly parent: number;
@@ -147,20 +146,25 @@ function batchesOf(owned: readonly OwnedRule[]): RuleBatch[] {
 
 const own = (rule: CompiledRule): OwnedRule => ({ rule, owner: -1 });
 
+/** One alternative of `anyChange`, which is built from sources: a flag would be silently dropped. */
+function triggerSource(trigger: RegExp): string {
+  if (trigger.flags !== "") throw new Error(`changesOnly /${trigger.source}/${trigger.flags}: flags would be lost in anyChange`);
+  return `(?:${trigger.source})`;
+}
+
 interface DraftStep {
   readonly name: string;
+  /** Undefined for the root: the untransformed value. */
+  readonly transformation: RegisteredTransformation | undefined;
   readonly parent: number;
   readonly key: string;
   readonly rules: CompiledRule[];
   readonly mergeable: boolean;
 }
 
-function buildValuePlan(
-  rules: readonly CompiledRule[],
-  transformFor: (name: string) => RegisteredTransformation,
-): ValuePlan | undefined {
+function buildValuePlan(rules: readonly CompiledRule[]): ValuePlan | undefined {
   if (rules.length === 0) return undefined;
-  const steps: DraftStep[] = [{ name: "", parent: -1, key: "", rules: [], mergeable: true }];
+  const steps: DraftStep[] = [{ name: "", transformation: undefined, parent: -1, key: "", rules: [], mergeable: true }];
   for (const rule of rules) {
     let at = 0;
     const chain = rule.definition.transforms;
@@ -169,18 +173,19 @@ function buildValuePlan(
       let next = steps.findIndex((step) => step.key === key);
       if (next < 0) {
         const name = chain[i] ?? "";
-        steps.push({ name, parent: at, key, rules: [], mergeable: (steps[at]?.mergeable ?? true) && !NOT_MERGEABLE.has(name) });
+        const mergeable = (steps[at]?.mergeable ?? true) && !NOT_MERGEABLE.has(name);
+        steps.push({ name, transformation: rule.transforms[i], parent: at, key, rules: [], mergeable });
         next = steps.length - 1;
       }
       at = next;
     }
     steps[at]?.rules.push(rule);
   }
-  const triggers = steps.slice(1).filter((s) => s.mergeable).map((s) => transformFor(s.name).changesOnly);
+  const triggers = steps.slice(1).filter((s) => s.mergeable).map((s) => s.transformation?.changesOnly);
   // With no trigger, nothing ever changes: "^(?!)" fails at the first position instead of trying
   // every one, as the unanchored "(?!)" would on each value scanned.
-  const anyChange = triggers.every((t) => t !== undefined)
-    ? new RegExp([...new Set(triggers.map((t) => `(?:${t?.source ?? ""})`))].join("|") || "^(?!)")
+  const anyChange = triggers.every((t): t is RegExp => t !== undefined)
+    ? new RegExp([...new Set(triggers.map(triggerSource))].join("|") || "^(?!)")
     : undefined;
   const below = (index: number): number[] => steps.flatMap((s, i) => (s.parent === index ? [i, ...below(i)] : []));
   const built: ChainStep[] = steps.map((step, index) => {
@@ -194,9 +199,8 @@ function buildValuePlan(
       ...foldable.flatMap((f, bit) => f.steps.flatMap((m) => (steps[m]?.rules ?? []).map((rule) => ({ rule, owner: bit })))),
     ]);
     return {
-      name: step.name,
       parent: step.parent,
-      transform: step.parent < 0 ? undefined : transformFor(step.name).apply,
+      transform: step.transformation?.apply,
       foldable,
       folded,
       own: foldable.length === 0 ? folded : batchesOf(step.rules.map(own)),
@@ -223,10 +227,7 @@ function buildValuePlan(
  * Builds, for every source and every name a rule selects within it, the chain steps of exactly
  * the rules that apply; compiles each distinct pattern list into a shared set once.
  */
-export function buildSourcePlans(
-  rules: readonly CompiledRule[],
-  transformFor: (name: string) => RegisteredTransformation,
-): SourcePlans {
+export function buildSourcePlans(rules: readonly CompiledRule[]): SourcePlans {
   const plans = new Map<TargetSource, SourcePlan>();
   for (const source of Object.keys(TARGET_SOURCES) as TargetSource[]) {
     const relevant = rules.filter((r) => r.selectors.some((s) => s.sources.includes(source)));
@@ -235,8 +236,8 @@ export function buildSourcePlans(
     for (const rule of relevant)
       for (const s of rule.selectors) if (s.name !== undefined && s.sources.includes(source)) names.add(s.name);
     const byName = new Map<string, ValuePlan | undefined>();
-    for (const name of names) byName.set(name, buildValuePlan(relevant.filter((r) => appliesTo(r, source, name)), transformFor));
-    const other = buildValuePlan(relevant.filter((r) => appliesTo(r, source, undefined)), transformFor);
+    for (const name of names) byName.set(name, buildValuePlan(relevant.filter((r) => appliesTo(r, source, name))));
+    const other = buildValuePlan(relevant.filter((r) => appliesTo(r, source, undefined)));
     if (other || [...byName.values()].some(Boolean)) plans.set(source, { byName, other });
   }
   return plans;

@@ -33,7 +33,8 @@ export function parseJson(text: string, maxDepth: number, sink: ValueSink): Json
  */
 export class JsonScanner {
   private readonly stack: Frame[] = [];
-  private pendingKey: string | undefined;
+  /** Path of the value the key just read names (`$.a.key`): built once for `json_keys` and the value. */
+  private pendingKeyPath: string | undefined;
   private outcome: JsonParseOutcome = "complete";
   /** Absolute offset of the first token not consumed yet: the next feed starts there. */
   resumeAt = 0;
@@ -46,7 +47,7 @@ export class JsonScanner {
   /** Path the string starting at `resumeAt` would have as a value; undefined when it is a key. */
   pendingValuePath(): string | undefined {
     const top = this.stack[this.stack.length - 1];
-    if (top && !top.array && this.pendingKey === undefined) return undefined;
+    if (top && !top.array && this.pendingKeyPath === undefined) return undefined;
     return this.childPath();
   }
 
@@ -54,7 +55,7 @@ export class JsonScanner {
     const top = this.stack[this.stack.length - 1];
     if (!top) return "$";
     if (top.array) return `${top.path}[${top.index}]`;
-    return `${top.path}.${this.pendingKey ?? ""}`;
+    return this.pendingKeyPath ?? `${top.path}.`;
   }
 
   /** The text of the current feed and the position in it (fields, not closure variables: this loop is hot). */
@@ -104,7 +105,7 @@ export class JsonScanner {
         this.afterValue();
         continue;
       }
-      if (top && !top.array && this.pendingKey === undefined) {
+      if (top && !top.array && this.pendingKeyPath === undefined) {
         if (c !== 34) return "unparsable_body";
         this.i = i;
         const key = this.readString();
@@ -113,8 +114,9 @@ export class JsonScanner {
         if (i >= length) return this.more(token, final);
         if (text.charCodeAt(i) !== 58) return "unparsable_body";
         this.i = i + 1;
-        this.pendingKey = key;
-        if (!this.sink.add("json_keys", `${top.path}.${key}`, key)) return "argument_limit";
+        const path = `${top.path}.${key}`;
+        this.pendingKeyPath = path;
+        if (!this.sink.add("json_keys", path, key)) return "argument_limit";
         continue;
       }
       if (c === 123 || c === 91) { // { [
@@ -127,7 +129,7 @@ export class JsonScanner {
           continue;
         }
         stack.push({ path: this.childPath(), array: c === 91, index: 0 });
-        this.pendingKey = undefined;
+        this.pendingKeyPath = undefined;
         this.i = i + 1;
         continue;
       }
@@ -158,7 +160,7 @@ export class JsonScanner {
   private afterValue(): void {
     const top = this.stack[this.stack.length - 1];
     if (top) top.index++;
-    this.pendingKey = undefined;
+    this.pendingKeyPath = undefined;
   }
 
   /** Reads the string whose opening quote is at `this.i`; undefined when the text ends first. */

@@ -16,7 +16,7 @@ const ENTITY = /&(?:#[xX]0*([0-9a-fA-F]{1,6});?|#0*([0-9]{1,7});?|([a-zA-Z]{2,8}
 
 /** `html_entity_decode`: numeric (decimal, hex) and the named entities that matter for markup and scripts. */
 export function htmlEntityDecode(input: string): string {
-  if (input.indexOf("&") < 0) return input;
+  if (!HTML_ENTITY_DECODE_CHANGES.test(input)) return input;
   return input.replace(ENTITY, (whole, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
     if (name !== undefined) return NAMED[name.toLowerCase()] ?? whole;
     const codePoint = hex !== undefined ? Number.parseInt(hex, 16) : Number.parseInt(dec ?? "", 10);

@@ -9,7 +9,7 @@ const ESCAPE = /\\(?:u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})
 
 /** `js_decode`: JavaScript/JSON escapes `\uXXXX`, `\u{X}`, `\xXX`, octal and single-char escapes. */
 export function jsDecode(input: string): string {
-  if (input.indexOf("\\") < 0) return input;
+  if (!JS_DECODE_CHANGES.test(input)) return input;
   return input.replace(
     ESCAPE,
     (_w, brace: string | undefined, u4: string | undefined, x2: string | undefined, oct: string | undefined, ch: string | undefined) => {

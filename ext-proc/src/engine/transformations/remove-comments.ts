@@ -7,7 +7,7 @@ export const REMOVE_COMMENTS_CHANGES = /\/\*|\*\//;
  * An unterminated comment runs to the end of the value, as it does in SQL.
  */
 export function removeComments(input: string): string {
-  if (input.indexOf("/*") < 0 && input.indexOf("*/") < 0) return input;
+  if (!REMOVE_COMMENTS_CHANGES.test(input)) return input;
   let out = "";
   let i = 0;
   while (i < input.length) {

@@ -1,8 +1,8 @@
 import { codePointToBytes, hexValue, type TransformContext } from "./transform-context.js";
-import { decodeUntilStable, percentDecodeOnce } from "./url-decode.js";
+import { decodeUntilStable, percentDecodeOnce, URL_DECODE_CHANGES } from "./url-decode.js";
 
-/** `url_decode_uni` leaves a value without these unchanged. */
-export const URL_DECODE_UNI_CHANGES = /[%+]/;
+/** `url_decode_uni` leaves a value without these unchanged: %uXXXX starts with `%` too. */
+export const URL_DECODE_UNI_CHANGES = URL_DECODE_CHANGES;
 
 const PERCENT_U = /%[uU]/;
 const PENDING = /\+|%(?:[0-9a-fA-F]{2}|[uU][0-9a-fA-F]{4})/;

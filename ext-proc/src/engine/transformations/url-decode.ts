@@ -29,7 +29,7 @@ function percentDecodeSmall(input: string): string {
 
 /** One pass of %XX and `+` decoding over a byte string; malformed escapes are kept as they are. */
 export function percentDecodeOnce(input: string): string {
-  if (input.indexOf("%") < 0 && input.indexOf("+") < 0) return input;
+  if (!URL_DECODE_CHANGES.test(input)) return input;
   if (input.length <= SMALL) return percentDecodeSmall(input);
   // A byte loop over a buffer: linear, and no string building however dense the escapes are.
   const bytes = Buffer.from(input, "latin1");
@@ -56,7 +56,7 @@ export function percentDecodeOnce(input: string): string {
 }
 
 /** Something a %XX pass would still decode. */
-export const PERCENT_PENDING = /\+|%[0-9a-fA-F]{2}/;
+const PERCENT_PENDING = /\+|%[0-9a-fA-F]{2}/;
 
 /**
  * Repeats a decoding pass while `pending` says there is something left to decode, at most
