@@ -8,6 +8,7 @@ import type { Server } from "node:http";
 import { join, normalize, posix, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { luhnValid } from "../../ext-proc/src/engine/redaction/detectors/credit-card.js";
 import { cliEntry } from "./helpers/expectations.js";
 import { asRecord, dig, readYaml, repoPath, repoRoot } from "./helpers/repo.js";
 
@@ -318,7 +319,7 @@ describe("the demo upstream", () => {
     const text = await response.text();
     expect(response.headers.get("content-type")).toBe("application/json");
     const card = /\b(?:\d[ -]?){13,19}\b/.exec(text)?.[0].replace(/\D/g, "") ?? "";
-    expect(luhn(card)).toBe(true);
+    expect(card.length >= 13 && luhnValid(card)).toBe(true);
     expect(text).toMatch(/\bAKIA[0-9A-Z]{16}\b/);
   });
 
@@ -327,14 +328,3 @@ describe("the demo upstream", () => {
     expect(await response.json()).toEqual({ status: "ok" });
   });
 });
-
-function luhn(digits: string): boolean {
-  if (digits.length < 13) return false;
-  let sum = 0;
-  [...digits].reverse().forEach((d, i) => {
-    let n = Number(d);
-    if (i % 2 === 1) n = n * 2 > 9 ? n * 2 - 9 : n * 2;
-    sum += n;
-  });
-  return sum % 10 === 0;
-}

@@ -97,10 +97,7 @@ export class ResponseRedaction {
   /** STREAMED / FULL_DUPLEX, redaction step: the bytes to send in place of this chunk. */
   redactChunk(plain: Buffer, last: boolean): ChunkRedaction | Promise<ChunkRedaction> {
     this.stream ??= this.redaction.redactor.stream(this.json);
-    const pushed = this.stream.push(plain);
-    const ended = last ? this.stream.end() : undefined;
-    const body = ended ? Buffer.concat([pushed.body, ended.body]) : pushed.body;
-    const hits = ended ? [...pushed.hits, ...ended.hits] : pushed.hits;
+    const { body, hits } = last ? this.stream.last(plain) : this.stream.push(plain);
     if (this.encoding === undefined || this.redaction.compressed !== "recompress") return { body, hits };
     this.encoder ??= streamEncoder(this.encoding);
     const encoder = this.encoder;

@@ -5,9 +5,9 @@ import { BUILT_IN_DETECTORS } from "./detectors/registry.js";
 import { JSON_FIELD_DETECTOR, JsonFieldNames } from "./json-field-masker.js";
 import { patternByteBounds } from "./pattern-bounds.js";
 import { RedactionError } from "./redaction-error.js";
-import { CONTEXT_BYTES, MAX_KEEP_LAST } from "./redaction-limits.js";
+import { CONTEXT_BYTES, MAX_KEEP_LAST, MAX_MATCH_BYTES } from "./redaction-limits.js";
 import type { RedactionSettings, Redactor } from "./redaction-types.js";
-import { StreamRedaction, type CompiledDetector, type CompiledRedaction } from "./stream-redaction.js";
+import { StreamRedaction, type CompiledDetector, type RedactionProgram } from "./stream-redaction.js";
 
 /** Printable ASCII but the two characters that would end or escape a JSON string. */
 const MASK_CHAR = /^[ !#-[\]-~]$/;
@@ -42,10 +42,14 @@ function selectDetectors(settings: RedactionSettings): Detector[] {
   return selected;
 }
 
-/** Built-ins are within MAX_MATCH_BYTES by construction (registry.test.ts), custom ones by customDetector. */
+/**
+ * Built-in patterns are within MAX_MATCH_BYTES by construction (registry.test.ts), custom ones by
+ * customDetector. An extension may take the rest of MAX_MATCH_BYTES after the longest head.
+ */
 function compileDetector(detector: Detector, keepLast: number | undefined): CompiledDetector {
-  const maxBytes = patternByteBounds(detector.pattern).max + (detector.extend?.maxBytes ?? 0);
-  return { detector, regex: compileSingle(detector.pattern, "gd"), maxBytes, keepLast: keepLast ?? detector.keepLast };
+  const headBytes = patternByteBounds(detector.pattern).max;
+  const maxBytes = detector.extend ? MAX_MATCH_BYTES : headBytes;
+  return { detector, regex: compileSingle(detector.pattern, "gd"), headBytes, maxBytes, keepLast: keepLast ?? detector.keepLast };
 }
 
 /**
@@ -58,7 +62,7 @@ export function compileRedactor(settings: RedactionSettings): Redactor {
     if (field.length === 0) throw RedactionError.policyInvalid("redaction.jsonFields", "a field name is empty");
   }
   const detectors = selectDetectors(settings).map((d) => compileDetector(d, settings.mask.keepLast));
-  const compiled: CompiledRedaction = {
+  const compiled: RedactionProgram = {
     detectors,
     prefilter: detectors.length > 0 ? sharedPatternSet(detectors.map((d) => d.detector.pattern), "") : undefined,
     fields: new JsonFieldNames(new Set(settings.jsonFields.map((f) => f.toLowerCase()))),
@@ -67,6 +71,7 @@ export function compileRedactor(settings: RedactionSettings): Redactor {
   return {
     redact: (body, json) => new StreamRedaction(compiled, json).last(body),
     stream: (json) => new StreamRedaction(compiled, json),
+    // The full bound, extension included: a match found but not yet settled holds all of it.
     maxHoldBytes: Math.max(0, ...detectors.map((d) => d.maxBytes)) + CONTEXT_BYTES,
   };
 }

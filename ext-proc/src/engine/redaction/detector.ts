@@ -13,9 +13,10 @@ export interface Detector {
   readonly keepLast: number;
   /**
    * Extends a match that ends at `from`: returns the end of the secret, between `from` and
-   * `from + maxBytes` (both within `body`). Must depend only on those bytes.
+   * `limit` (both within `body`). Must depend only on those bytes. The budget is whatever
+   * MAX_MATCH_BYTES leaves after the pattern's longest match (compileDetector).
    */
-  readonly extend?: { readonly maxBytes: number; readonly end: (body: Buffer, from: number, limit: number) => number } | undefined;
+  readonly extend?: ((body: Buffer, from: number, limit: number) => number) | undefined;
   /**
    * How many leading bytes of a candidate are a secret (0: none). Sees the candidate only; may
    * accept a prefix (a card number followed by more digits that are not part of it).

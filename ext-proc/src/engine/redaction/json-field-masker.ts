@@ -1,3 +1,4 @@
+import { byteClass } from "./detector.js";
 import type { RedactionHit } from "./redaction-types.js";
 import { MAX_JSON_DEPTH } from "./redaction-limits.js";
 
@@ -14,8 +15,7 @@ const ZERO = 0x30;
 const NULL = Buffer.from("null");
 
 /** Bytes of a bare JSON value: numbers, true, false, null (and tolerated junk like NaN). */
-const LITERAL = new Uint8Array(256);
-for (const c of "0123456789+-.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") LITERAL[c.charCodeAt(0)] = 1;
+const LITERAL = byteClass("0123456789+-.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
 
 /** String text longer than this is searched with indexOf rather than byte by byte. */
 const SHORT_RUN = 24;

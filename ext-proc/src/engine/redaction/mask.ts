@@ -6,6 +6,7 @@
  * quoted attribute never breaks the quoting. A backslash escape (`\n`, `\"`, `\u00e9`) is kept
  * whole for the same reason.
  */
+import { hexValue } from "../transformations/transform-context.js";
 
 /** A match to mask, in absolute stream offsets. Bytes from `keepFrom` on are shown. */
 export interface MaskSpan {
@@ -23,10 +24,6 @@ function isWordOrNonAscii(byte: number): boolean {
   return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte >= 0x80;
 }
 
-function isHex(byte: number): boolean {
-  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
-}
-
 /** Whether the byte at `i` is part of a secret's text (not punctuation, not part of an escape). */
 export function maskableAt(body: Buffer, i: number): boolean {
   const byte = body[i] ?? 0;
@@ -35,7 +32,7 @@ export function maskableAt(body: Buffer, i: number): boolean {
   for (let back = 1; back < UNICODE_ESCAPE_REACH && i - back - 1 >= 0; back++) {
     const at = i - back;
     if (body[at] === LOWER_U && body[at - 1] === BACKSLASH) return false;
-    if (!isHex(body[at] ?? 0)) break;
+    if (hexValue(body[at] ?? 0) < 0) break;
   }
   return true;
 }

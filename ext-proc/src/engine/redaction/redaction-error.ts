@@ -3,8 +3,6 @@
  * codes: `policy_invalid`, `decompression_limit`, `corrupt_encoding`, `unsupported_encoding`.
  * The module calls it RedactionError; messages never carry body bytes.
  */
-import { EngineError, type EngineErrorCode } from "../engine-error.js";
-
-export type RedactionErrorCode = Extract<EngineErrorCode, "policy_invalid" | "decompression_limit" | "corrupt_encoding" | "unsupported_encoding">;
+import { EngineError } from "../engine-error.js";
 
 export { EngineError as RedactionError };

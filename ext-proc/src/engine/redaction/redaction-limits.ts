@@ -21,8 +21,5 @@ export const MAX_JSON_DEPTH = 64;
 /** The most trailing characters a policy may leave unmasked (the policy schema's maximum). */
 export const MAX_KEEP_LAST = 8;
 
-/** The mask character used when the policy names none. */
-export const DEFAULT_MASK_CHAR = "*";
-
 /** Brotli quality when recompressing: 11 (the default) costs ~50x more CPU for ~10% smaller output. */
 export const BROTLI_QUALITY = 5;

@@ -36,6 +36,8 @@ export interface RedactionResult {
 export interface StreamRedactor {
   push(chunk: Buffer): RedactionResult;
   end(): RedactionResult;
+  /** `push(chunk)` and `end()` in one call: no held-back tail to copy, no two outputs to concatenate. */
+  last(chunk: Buffer): RedactionResult;
 }
 
 export interface Redactor {

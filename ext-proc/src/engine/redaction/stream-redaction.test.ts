@@ -51,6 +51,19 @@ describe("StreamRedaction", () => {
     expect(result.body.equals(Buffer.concat([chunk, chunk, chunk, chunk]))).toBe(true);
   });
 
+  it("holds back only the pattern's bound until a match starts, then the match's whole extension", () => {
+    const keys = compileRedactor({ detectors: ["private-key"], custom: [], jsonFields: [], mask: { char: "*" } });
+    const filler = Buffer.alloc(4096, "lorem ipsum ");
+    const key = Buffer.from(`-----BEGIN PRIVATE KEY-----\n${"MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n".repeat(60)}-----END PRIVATE KEY-----\n`);
+    const chunks = [filler, filler, key.subarray(0, 100), key.subarray(100), filler, filler, filler];
+    const result = streamed(keys, chunks);
+    expect(result.held[1]).toBeLessThan(100);
+    expect(result.held[3]).toBeGreaterThanOrEqual(key.length);
+    expect(result.held.at(-1)).toBeLessThan(100);
+    expect(result.body).toEqual(keys.redact(Buffer.concat(chunks), false).body);
+    expect(result.hits).toHaveLength(1);
+  });
+
   it("masks JSON fields in a stream with no hold at all when only fields are configured", () => {
     const fieldsOnly = compileRedactor({ detectors: [], custom: [], jsonFields: ["password"], mask: { char: "*" } });
     expect(fieldsOnly.maxHoldBytes).toBe(8);

@@ -10,12 +10,15 @@ import { CONTEXT_BYTES } from "./redaction-limits.js";
 export interface CompiledDetector {
   readonly detector: Detector;
   readonly regex: RE2;
+  /** The longest match of the pattern alone: how far back a match can start that has not yet matched. */
+  readonly headBytes: number;
+  /** The longest match with its extension (MAX_MATCH_BYTES when the detector extends): what settles a match. */
   readonly maxBytes: number;
   readonly keepLast: number;
 }
 
 /** Everything a stream needs, compiled once per policy. */
-export interface CompiledRedaction {
+export interface RedactionProgram {
   readonly detectors: readonly CompiledDetector[];
   /** One RE2.Set over every detector pattern, in the same order; absent when there are none. */
   readonly prefilter: PatternSet | undefined;
@@ -31,11 +34,14 @@ const EMPTY = Buffer.alloc(0);
  * Why chunking cannot change the result: each detector keeps a cursor, and a match is taken at
  * `start` only once the window reaches past `start + maxBytes` (or the body has ended). No match
  * of the detector can be longer, and its end assertions (`$`, a trailing context byte) see a real
- * byte, so the leftmost match from the cursor is the same as in the whole body. Positions more
- * than `maxBytes` before the window's end that gave no match never will. Bytes before every
- * cursor are final and go out; the window keeps CONTEXT_BYTES before them for look-behind, so it
- * never holds more than the longest match plus CONTEXT_BYTES. JSON field masking is a byte-wise
- * state machine over the bytes that go out, and needs no look-ahead at all.
+ * byte, so the leftmost match from the cursor, and its extension, are the same as in the whole
+ * body. A match can reach past `start + headBytes` only once its pattern has matched, so
+ * positions more than `headBytes` before the window's end that gave no match never will: with no
+ * match in sight, a cursor trails the end by the pattern's bound (a PEM header, a JWT's first
+ * segment), not by the 8 KiB an extension may take. Bytes before every cursor are final and go
+ * out; the window keeps CONTEXT_BYTES before them for look-behind, so it never holds more than
+ * the longest match plus CONTEXT_BYTES. JSON field masking is a byte-wise state machine over the
+ * bytes that go out, and needs no look-ahead at all.
  */
 export class StreamRedaction implements StreamRedactor {
   private window: Buffer = EMPTY;
@@ -50,7 +56,7 @@ export class StreamRedaction implements StreamRedactor {
   private ended = false;
 
   constructor(
-    private readonly compiled: CompiledRedaction,
+    private readonly compiled: RedactionProgram,
     json: boolean,
   ) {
     this.cursors = compiled.detectors.map(() => 0);
@@ -93,31 +99,34 @@ export class StreamRedaction implements StreamRedactor {
     const from = Math.max(0, Math.min(...this.cursors) - this.base - CONTEXT_BYTES);
     // A detector the set does not match anywhere in the window has no match from its cursor:
     // skipping it is exactly what its own scan would conclude.
-    const candidates = new Set(prefilter.match(this.window.subarray(from)));
-    detectors.forEach((detector, k) => {
+    const candidates = prefilter.match(this.window.subarray(from));
+    for (let k = 0; k < detectors.length; k++) {
+      const detector = detectors[k];
+      if (detector === undefined) continue;
       const cursor = this.cursors[k] ?? 0;
-      this.cursors[k] = candidates.has(k)
+      this.cursors[k] = candidates.includes(k)
         ? this.scanDetector(detector, cursor, end, final, hits)
         : final
           ? end
-          : Math.max(cursor, end - detector.maxBytes);
-    });
+          : Math.max(cursor, end - detector.headBytes);
+    }
   }
 
   /** Takes every settled match of one detector from `cursor` on; returns its new cursor. */
   private scanDetector(compiled: CompiledDetector, cursor: number, end: number, final: boolean, hits: RedactionHit[]): number {
-    const { regex, maxBytes, detector } = compiled;
+    const { regex, headBytes, maxBytes, detector } = compiled;
     const { window, base } = this;
     let at = cursor;
     for (;;) {
       regex.lastIndex = at - base;
       const match = regex.exec(window);
-      if (match === null) return final ? end : Math.max(at, end - maxBytes);
+      if (match === null) return final ? end : Math.max(at, end - headBytes);
       const start = base + match.index;
       if (!final && start + maxBytes >= end) return Math.max(at, Math.min(start, end - maxBytes));
       const [secretStart, matchedEnd] = match.indices?.groups?.["secret"] ?? [match.index, match.index + match[0].length];
+      // The extension gets what maxBytes leaves after the longest head.
       const secretEnd = detector.extend
-        ? detector.extend.end(window, matchedEnd, Math.min(window.length, matchedEnd + detector.extend.maxBytes))
+        ? detector.extend(window, matchedEnd, Math.min(window.length, matchedEnd + maxBytes - headBytes))
         : matchedEnd;
       const candidate = window.subarray(secretStart, secretEnd);
       const length = detector.validate ? detector.validate(candidate) : candidate.length;
@@ -136,7 +145,8 @@ export class StreamRedaction implements StreamRedactor {
   private emit(safe: number, hits: RedactionHit[]): Buffer {
     if (safe <= this.emitted) return EMPTY;
     const original = this.window.subarray(this.emitted - this.base, safe - this.base);
-    const spans = this.spans.filter((span) => span.start < safe && span.end > this.emitted);
+    // Most calls have no match pending: then neither filter allocates.
+    const spans = this.spans.length === 0 ? this.spans : this.spans.filter((span) => span.start < safe && span.end > this.emitted);
     let out = original;
     if (spans.length > 0 || this.json) {
       out = Buffer.from(original);
@@ -144,7 +154,7 @@ export class StreamRedaction implements StreamRedactor {
       this.json?.mask(original, out, this.emitted, hits);
     }
     this.emitted = safe;
-    this.spans = this.spans.filter((span) => span.end > safe);
+    if (this.spans.length > 0) this.spans = this.spans.filter((span) => span.end > safe);
     return out;
   }
 }

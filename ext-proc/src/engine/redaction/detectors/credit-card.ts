@@ -1,36 +1,51 @@
 import { ALNUM, groupedNumberStart, tokenEnd, type Detector } from "../detector.js";
 
 const MIN_DIGITS = 13;
-const SEPARATOR = /[ -]/;
+const SPACE = 0x20;
+const DASH = 0x2d;
+
+/** A Luhn digit in a doubled position. */
+function doubled(digit: number): number {
+  const d = digit * 2;
+  return d > 9 ? d - 9 : d;
+}
 
 /** Luhn (mod 10) check over ASCII digits. */
 export function luhnValid(digits: string): boolean {
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
+    const d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    sum += i % 2 === 1 ? doubled(d) : d;
   }
   return sum % 10 === 0;
 }
 
 /**
  * The longest prefix of a candidate that is a Luhn-valid card number and ends at a group
- * boundary, so "4111 1111 1111 1111 12/27" masks the card but not the expiry month.
+ * boundary, so "4111 1111 1111 1111 12/27" masks the card but not the expiry month. One pass
+ * over the bytes: which digits a prefix doubles depends only on its length's parity, so two
+ * running sums give the Luhn sum of every prefix.
  */
 function validCardPrefix(candidate: Buffer): number {
-  const text = candidate.toString("latin1");
-  const ends: number[] = [];
-  for (let i = 0; i < text.length; i++) if (!SEPARATOR.test(text[i] ?? "")) ends.push(i + 1);
-  for (let n = ends.length; n >= MIN_DIGITS; n--) {
-    const end = ends[n - 1] ?? 0;
-    if (end < text.length && !SEPARATOR.test(text[end] ?? "")) continue;
-    if (luhnValid(text.slice(0, end).replace(/[ -]/g, ""))) return end;
+  let digits = 0;
+  /** Luhn sums of the digits so far, doubling those at even (evenSum) or odd (oddSum) indexes. */
+  let evenSum = 0;
+  let oddSum = 0;
+  let longest = 0;
+  for (let i = 0; i < candidate.length; i++) {
+    const byte = candidate[i] ?? 0;
+    if (byte === SPACE || byte === DASH) continue;
+    const digit = byte - 48;
+    const even = digits % 2 === 0;
+    evenSum += even ? doubled(digit) : digit;
+    oddSum += even ? digit : doubled(digit);
+    digits++;
+    if (digits < MIN_DIGITS) continue;
+    const next = candidate[i + 1];
+    const atBoundary = next === undefined || next === SPACE || next === DASH;
+    if (atBoundary && (digits % 2 === 0 ? evenSum : oddSum) % 10 === 0) longest = i + 1;
   }
-  return 0;
+  return longest;
 }
 
 /**

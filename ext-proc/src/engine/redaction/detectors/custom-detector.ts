@@ -1,4 +1,4 @@
-import RE2 from "re2";
+import { compileSingle } from "../../matching/regex-cache.js";
 import type { Detector } from "../detector.js";
 import { patternByteBounds } from "../pattern-bounds.js";
 import { RedactionError } from "../redaction-error.js";
@@ -12,7 +12,8 @@ import { MAX_MATCH_BYTES } from "../redaction-limits.js";
 export function customDetector(name: string, pattern: string): Detector {
   const where = `redaction.custom[${name}].pattern`;
   try {
-    new RE2(pattern);
+    // Cached, not thrown away: the prefilter compiles each pattern alone with these flags too.
+    compileSingle(pattern, "");
   } catch (error) {
     throw RedactionError.policyInvalid(where, `not a valid RE2 pattern: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -1,6 +1,4 @@
-import { MAX_MATCH_BYTES } from "../redaction-limits.js";
 import { byteClass, tokenStart, type Detector } from "../detector.js";
-import { patternByteBounds } from "../pattern-bounds.js";
 
 const HEADER = "eyJ[A-Za-z0-9_-]{5,1000}\\.";
 const PATTERN = `${tokenStart("A-Za-z0-9_.-")}(?P<secret>${HEADER})`;
@@ -28,6 +26,6 @@ export const jwt: Detector = {
   name: "jwt",
   pattern: PATTERN,
   keepLast: 0,
-  extend: { maxBytes: MAX_MATCH_BYTES - patternByteBounds(PATTERN).max, end: tokenRunEnd },
+  extend: tokenRunEnd,
   validate: jwtLength,
 };

@@ -1,6 +1,4 @@
-import { MAX_MATCH_BYTES } from "../redaction-limits.js";
 import { byteClass, type Detector } from "../detector.js";
-import { patternByteBounds } from "../pattern-bounds.js";
 
 /** Header line, as a pattern: RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP (`PRIVATE KEY BLOCK`). */
 const HEADER = "-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY[A-Z ]{0,10}-----";
@@ -27,5 +25,5 @@ export const privateKey: Detector = {
   name: "private-key",
   pattern: HEADER,
   keepLast: 0,
-  extend: { maxBytes: MAX_MATCH_BYTES - patternByteBounds(HEADER).max, end: pemBodyEnd },
+  extend: pemBodyEnd,
 };
