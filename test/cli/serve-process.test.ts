@@ -16,6 +16,7 @@ import {
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { ProcessingMode_BodySendMode } from "../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
 import { HealthClient, HealthCheckResponse_ServingStatus } from "../../protos/generated/grpc/health/v1/health.js";
+import { headerMap } from "../conformance/envoy-messages.js";
 
 const MAIN = resolve(import.meta.dirname, "../../dist/ext-proc/src/cli/main.js");
 
@@ -58,11 +59,11 @@ async function serve(args: string[] = LOOPBACK_FLAGS, env: Record<string, string
 }
 
 function headersMessage(path: string, endOfStream: boolean): ProcessingRequest {
-  const pairs = [[":method", "POST"], [":path", path], [":authority", "shop"], [":scheme", "http"], ["content-type", "application/x-www-form-urlencoded"]];
+  const pairs: [string, string][] = [[":method", "POST"], [":path", path], [":authority", "shop"], [":scheme", "http"], ["content-type", "application/x-www-form-urlencoded"]];
   return {
     request: {
       $case: "requestHeaders",
-      value: { headers: { headers: pairs.map(([key, v]) => ({ key: key!, value: "", rawValue: Buffer.from(v!) })) }, attributes: {}, endOfStream },
+      value: { headers: headerMap(pairs), attributes: {}, endOfStream },
     },
     attributes: {},
     observabilityMode: false,

@@ -16,6 +16,7 @@ import type {
   ProcessingResponse,
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
+import { headerMap } from "./envoy-messages.js";
 import { defaultPolicyPath } from "../../ext-proc/src/policy/policy-document.js";
 
 const CARD = "4111 1111 1111 1111";
@@ -43,7 +44,6 @@ beforeAll(async () => {
 
 afterAll(() => server.stop());
 
-const pairs = (entries: [string, string][]) => ({ headers: entries.map(([key, v]) => ({ key, value: "", rawValue: Buffer.from(v) })) });
 const bodyMsg = (direction: "requestBody" | "responseBody", body: Buffer, endOfStream: boolean): ProcessingRequest => ({
   request: { $case: direction, value: { body, endOfStream, endOfStreamWithoutMessage: false, grpcMessageCompressed: false } } as ProcessingRequest["request"],
   attributes: {},
@@ -73,14 +73,14 @@ function open(via = client): Exchange {
 /** Request headers (GET, no body) and response headers, as Envoy sends them; returns the response headers answer. */
 async function begin(x: Exchange, responseMode: BodyMode, responseHeaders: [string, string][]): Promise<ProcessingResponse> {
   x.stream.write({
-    request: { $case: "requestHeaders", value: { headers: pairs([[":method", "GET"], [":path", "/account"], [":authority", "shop"], [":scheme", "https"]]), attributes: {}, endOfStream: true } },
+    request: { $case: "requestHeaders", value: { headers: headerMap([[":method", "GET"], [":path", "/account"], [":authority", "shop"], [":scheme", "https"]]), attributes: {}, endOfStream: true } },
     attributes: {},
     observabilityMode: false,
     protocolConfig: { requestBodyMode: BodyMode.BUFFERED, responseBodyMode: responseMode, sendBodyWithoutWaitingForHeaderResponse: false },
   });
   expect((await x.next()).response?.$case).toBe("requestHeaders");
   x.stream.write({
-    request: { $case: "responseHeaders", value: { headers: pairs([[":status", "200"], ...responseHeaders]), attributes: {}, endOfStream: false } },
+    request: { $case: "responseHeaders", value: { headers: headerMap([[":status", "200"], ...responseHeaders]), attributes: {}, endOfStream: false } },
     attributes: {},
     observabilityMode: false,
   });
@@ -130,13 +130,13 @@ describe("response redaction through the server", () => {
   it("without protocol_config (older Envoy), a lone final body message is redacted whole with content-length fixed", async () => {
     const x = open();
     x.stream.write({
-      request: { $case: "requestHeaders", value: { headers: pairs([[":method", "GET"], [":path", "/account"], [":authority", "shop"], [":scheme", "https"]]), attributes: {}, endOfStream: true } },
+      request: { $case: "requestHeaders", value: { headers: headerMap([[":method", "GET"], [":path", "/account"], [":authority", "shop"], [":scheme", "https"]]), attributes: {}, endOfStream: true } },
       attributes: {},
       observabilityMode: false,
     });
     await x.next();
     x.stream.write({
-      request: { $case: "responseHeaders", value: { headers: pairs([[":status", "200"], ["content-type", "application/json"], ["content-length", String(json.length)]]), attributes: {}, endOfStream: false } },
+      request: { $case: "responseHeaders", value: { headers: headerMap([[":status", "200"], ["content-type", "application/json"], ["content-length", String(json.length)]]), attributes: {}, endOfStream: false } },
       attributes: {},
       observabilityMode: false,
     });

@@ -13,6 +13,7 @@ import type {
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { Meshrasp } from "../../ext-proc/src/cli/serve.js";
 import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
+import { headerMap } from "../conformance/envoy-messages.js";
 import { defaultPolicyPath } from "../../ext-proc/src/policy/policy-document.js";
 
 const STREAMS = 64;
@@ -34,9 +35,9 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 function headers(): ProcessingRequest {
-  const pairs = [[":method", "POST"], [":path", "/search"], [":authority", "shop"], [":scheme", "http"], ["content-type", "application/x-www-form-urlencoded"]];
+  const pairs: [string, string][] = [[":method", "POST"], [":path", "/search"], [":authority", "shop"], [":scheme", "http"], ["content-type", "application/x-www-form-urlencoded"]];
   return {
-    request: { $case: "requestHeaders", value: { headers: { headers: pairs.map(([key, v]) => ({ key: key!, value: "", rawValue: Buffer.from(v!) })) }, attributes: {}, endOfStream: false } },
+    request: { $case: "requestHeaders", value: { headers: headerMap(pairs), attributes: {}, endOfStream: false } },
     attributes: {},
     observabilityMode: false,
     protocolConfig: { requestBodyMode: BodyMode.BUFFERED, responseBodyMode: BodyMode.NONE, sendBodyWithoutWaitingForHeaderResponse: false },

@@ -12,6 +12,7 @@ import type {
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { Meshrasp } from "../../ext-proc/src/cli/serve.js";
 import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
+import { headerMap } from "../conformance/envoy-messages.js";
 import { defaultPolicyPath } from "../../ext-proc/src/policy/policy-document.js";
 
 let server: InProcess;
@@ -51,9 +52,9 @@ function get(path: string): Promise<ProcessingResponse> {
     });
     stream.on("status", () => (answer ? done(answer) : fail(new Error("no answer"))));
     stream.on("error", () => undefined);
-    const pairs = [[":method", "GET"], [":path", path], [":authority", "shop"], [":scheme", "http"]];
+    const pairs: [string, string][] = [[":method", "GET"], [":path", path], [":authority", "shop"], [":scheme", "http"]];
     const message: ProcessingRequest = {
-      request: { $case: "requestHeaders", value: { headers: { headers: pairs.map(([key, v]) => ({ key: key!, value: "", rawValue: Buffer.from(v!) })) }, attributes: {}, endOfStream: true } },
+      request: { $case: "requestHeaders", value: { headers: headerMap(pairs), attributes: {}, endOfStream: true } },
       attributes: {},
       observabilityMode: false,
     };
