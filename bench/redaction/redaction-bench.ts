@@ -9,117 +9,18 @@
  *    response through the server in BUFFERED mode end to end on a lock-step client (inspection,
  *    redaction and transport together: an upper bound).
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
-import { ProcessingMode_BodySendMode as BodyMode } from "../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
+import { credentials } from "@grpc/grpc-js";
 import { compileRedactor, DEFAULT_REDACTION_DETECTORS } from "../../ext-proc/src/engine/redaction/index.js";
-import {
-  ExternalProcessorClient,
-  type ProcessingRequest,
-  type ProcessingResponse,
-} from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { ExternalProcessorClient } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { machineLoad } from "../support/machine-load.js";
-import { MESHRASP_MAIN, ROOT, rssKiB, startServeProcess } from "../support/serve-process.js";
+import { MESHRASP_MAIN, ROOT, startServeProcess } from "../support/serve-process.js";
 import { quantile } from "../support/stats.js";
+import { BodyMode, CARD, open, redactionPolicy, replacement, streamed } from "./streamed-response.js";
 
 const TOTAL = Number(process.env.BENCH_MIB ?? 100) * 1024 * 1024;
-const CHUNK = 64 * 1024;
-const PLANT_EVERY = 256 * 1024;
-const CARD = "4111 1111 1111 1111";
-const KEY = "AKIAIOSFODNN7EXAMPLE";
-
-const policy = readFileSync(join(ROOT, "ext-proc/policies/default.yaml"), "utf8").replace(
-  "  failure:",
-  "  response:\n    redaction:\n      enabled: true\n  failure:",
-);
-
-const pairs = (entries: [string, string][]) => ({ headers: entries.map(([key, v]) => ({ key, value: "", rawValue: Buffer.from(v) })) });
-
-function open(client: ExternalProcessorClient, responseMode: BodyMode, contentType: string) {
-  const stream: ClientDuplexStream<ProcessingRequest, ProcessingResponse> = client.process(new Metadata());
-  const queue: ProcessingResponse[] = [];
-  const waiting: ((a: ProcessingResponse) => void)[] = [];
-  stream.on("data", (a: ProcessingResponse) => (waiting.length > 0 ? waiting.shift()!(a) : queue.push(a)));
-  stream.on("error", () => undefined);
-  const next = (): Promise<ProcessingResponse> => (queue.length > 0 ? Promise.resolve(queue.shift()!) : new Promise((done) => waiting.push(done)));
-  const send = (message: ProcessingRequest["request"], config = false): void => {
-    stream.write({
-      request: message,
-      attributes: {},
-      observabilityMode: false,
-      ...(config ? { protocolConfig: { requestBodyMode: BodyMode.NONE, responseBodyMode: responseMode, sendBodyWithoutWaitingForHeaderResponse: false } } : {}),
-    });
-  };
-  const begin = async (): Promise<void> => {
-    send({ $case: "requestHeaders", value: { headers: pairs([[":method", "GET"], [":path", "/export"], [":authority", "shop"], [":scheme", "https"]]), attributes: {}, endOfStream: true } }, true);
-    await next();
-    send({ $case: "responseHeaders", value: { headers: pairs([[":status", "200"], ["content-type", contentType]]), attributes: {}, endOfStream: false } });
-    await next();
-  };
-  const body = (chunk: Buffer, endOfStream: boolean): void =>
-    send({ $case: "responseBody", value: { body: chunk, endOfStream, endOfStreamWithoutMessage: false, grpcMessageCompressed: false } });
-  return { stream, next, begin, body };
-}
-
-function replacement(answer: ProcessingResponse): Buffer {
-  const mutation = answer.response?.$case === "responseBody" ? answer.response.value.response?.bodyMutation?.mutation : undefined;
-  if (mutation?.$case === "body") return mutation.value;
-  if (mutation?.$case === "clearBody") return Buffer.alloc(0);
-  throw new Error(`unexpected answer ${JSON.stringify(answer.response?.$case)}`);
-}
-
-/** Filler text with a secret every PLANT_EVERY bytes; generated chunk by chunk, never whole. */
-function* bodyChunks(total: number): Generator<Buffer> {
-  const secrets = [`card ${CARD} `, `key ${KEY} `];
-  let planted = 0;
-  let pending = "";
-  for (let sent = 0; sent < total; ) {
-    while (pending.length < CHUNK) {
-      pending += "lorem ipsum dolor sit amet ".repeat(Math.ceil((PLANT_EVERY - 40) / 27)).slice(0, PLANT_EVERY - 40);
-      pending += secrets[planted % 2];
-      planted += 1;
-    }
-    const size = Math.min(CHUNK, total - sent);
-    yield Buffer.from(pending.slice(0, size));
-    pending = pending.slice(size);
-    sent += size;
-  }
-}
-
-async function streamed(client: ExternalProcessorClient, pid: number, total = TOTAL): Promise<{ mib: number; planted: number; leaked: number; masked: number; rssGrowthMiB: number; seconds: number }> {
-  const x = open(client, BodyMode.STREAMED, "text/plain");
-  await x.begin();
-  const before = rssKiB(pid);
-  let peak = before;
-  let tail = "";
-  let masked = 0;
-  let leaked = 0;
-  const started = performance.now();
-  const chunks = bodyChunks(total);
-  let current = chunks.next();
-  let index = 0;
-  while (!current.done) {
-    const upcoming = chunks.next();
-    x.body(current.value, upcoming.done === true);
-    const text = tail + replacement(await x.next()).toString("latin1");
-    // Count in the joined text so a secret released across two answers is seen once.
-    leaked += (text.match(/4111 1111 1111 1111|AKIAIOSFODNN7EXAMPLE/g) ?? []).length;
-    masked += (text.match(/card [* ]{15}1111 |key \*{20} /g) ?? []).length;
-    tail = text.slice(-64);
-    const tailMasked = (tail.match(/card [* ]{15}1111 |key \*{20} /g) ?? []).length;
-    masked -= tailMasked;
-    current = upcoming;
-    index += 1;
-    if (index % 64 === 0) peak = Math.max(peak, rssKiB(pid));
-  }
-  masked += (tail.match(/card [* ]{15}1111 |key \*{20} /g) ?? []).length;
-  peak = Math.max(peak, rssKiB(pid));
-  const seconds = (performance.now() - started) / 1000;
-  x.stream.end();
-  return { mib: total / 1048576, planted: Math.floor(total / PLANT_EVERY), leaked, masked, rssGrowthMiB: (peak - before) / 1024, seconds };
-}
 
 async function buffered(client: ExternalProcessorClient, body: Buffer): Promise<{ p50: number; p99: number; n: number }> {
   const times: number[] = [];
@@ -183,7 +84,7 @@ const ms = (values: number[]): string => values.map((v) => v.toFixed(3)).join(",
 
 async function main(): Promise<void> {
   const file = join(mkdtempSync(join(tmpdir(), "meshrasp-bench-")), "policy.yaml");
-  writeFileSync(file, policy);
+  writeFileSync(file, redactionPolicy());
   const server = await startServeProcess([MESHRASP_MAIN, "serve", "--policy", file, "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"], 0);
   const client = new ExternalProcessorClient(server.grpc, credentials.createInsecure(), { "grpc.max_receive_message_length": 64 * 1024 * 1024 });
   try {
@@ -195,8 +96,8 @@ async function main(): Promise<void> {
     // The first stream meets a fresh server: its RSS growth counts everything (code paths, RE2's
     // lazily built DFAs, V8's heap and the allocator sizing up). The second shows what a warm
     // server adds for the same 100 MiB.
-    const cold = await streamed(client, server.child.pid!);
-    const s = await streamed(client, server.child.pid!);
+    const cold = await streamed(client, server.child.pid!, TOTAL);
+    const s = await streamed(client, server.child.pid!, TOTAL);
     const b = await buffered(client, json);
     const report = [
       "# Redaction through meshrasp serve",

@@ -4,11 +4,15 @@
  * server alike, which log the same line.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 
-export const ROOT = resolve(import.meta.dirname, "../../..");
+/** The repository: the nearest directory above with a package.json (this file runs from dist/ or from source in tests). */
+export const ROOT = ((dir: string): string => {
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})(import.meta.dirname);
 export const MESHRASP_MAIN = join(ROOT, "dist/ext-proc/src/cli/main.js");
 
 export interface ServeProcess {

@@ -14,6 +14,7 @@ import type { MeshraspMetrics } from "../telemetry/metrics.js";
 import { ProcessingSession } from "./processing-session.js";
 import { encodeResponse } from "./response-encoding.js";
 import { StreamError } from "./protocol-error.js";
+import { TransientMemory } from "./transient-memory.js";
 import { identityFromMetadata } from "./workload-identity.js";
 
 /** A message whose bytes did not decode; handled inside the stream rather than by grpc-js. */
@@ -23,16 +24,20 @@ class MalformedMessage {
 
 type Incoming = ProcessingRequest | MalformedMessage;
 
+/** Shared by every stream: the garbage of one stream's bodies is everyone's memory. */
+const transientMemory = new TransientMemory();
+
 /**
  * The generated service definition, except that a message which fails to decode reaches the
  * handler as a MalformedMessage, so it is counted, logged and answered like every other protocol
  * error of that stream, and that answers carrying dynamic metadata are encoded faster
- * (response-encoding.ts).
+ * (response-encoding.ts). Received bytes are counted for transient-memory.ts.
  */
 export const extProcServiceDefinition: ServiceDefinition = {
   process: {
     ...ExternalProcessorService.process,
     requestDeserialize: (bytes: Buffer): Incoming => {
+      transientMemory.received(bytes.length);
       try {
         return ProcessingRequest.decode(bytes);
       } catch (error) {

@@ -3876,7 +3876,7 @@ export const BytesRules: MessageFns<BytesRules> = {
               break;
             }
 
-            message.const = Buffer.from(reader.bytes());
+            message.const = bytesView(reader.bytes());
             continue;
           }
           case 13: {
@@ -3916,7 +3916,7 @@ export const BytesRules: MessageFns<BytesRules> = {
               break;
             }
 
-            message.prefix = Buffer.from(reader.bytes());
+            message.prefix = bytesView(reader.bytes());
             continue;
           }
           case 6: {
@@ -3924,7 +3924,7 @@ export const BytesRules: MessageFns<BytesRules> = {
               break;
             }
 
-            message.suffix = Buffer.from(reader.bytes());
+            message.suffix = bytesView(reader.bytes());
             continue;
           }
           case 7: {
@@ -3932,7 +3932,7 @@ export const BytesRules: MessageFns<BytesRules> = {
               break;
             }
 
-            message.contains = Buffer.from(reader.bytes());
+            message.contains = bytesView(reader.bytes());
             continue;
           }
           case 8: {
@@ -3940,7 +3940,7 @@ export const BytesRules: MessageFns<BytesRules> = {
               break;
             }
 
-            message.in.push(Buffer.from(reader.bytes()));
+            message.in.push(bytesView(reader.bytes()));
             continue;
           }
           case 9: {
@@ -3948,7 +3948,7 @@ export const BytesRules: MessageFns<BytesRules> = {
               break;
             }
 
-            message.notIn.push(Buffer.from(reader.bytes()));
+            message.notIn.push(bytesView(reader.bytes()));
             continue;
           }
           case 10: {
@@ -4826,4 +4826,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+}
+
+/** A Buffer over the reader's bytes, without copying them (added by scripts/generate-protos.mjs). */
+function bytesView(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -4521,7 +4521,7 @@ export const UninterpretedOption: MessageFns<UninterpretedOption> = {
               break;
             }
 
-            message.stringValue = Buffer.from(reader.bytes());
+            message.stringValue = bytesView(reader.bytes());
             continue;
           }
           case 8: {
@@ -5419,4 +5419,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+}
+
+/** A Buffer over the reader's bytes, without copying them (added by scripts/generate-protos.mjs). */
+function bytesView(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

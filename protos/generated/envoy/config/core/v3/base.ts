@@ -1751,7 +1751,7 @@ export const KeyValue: MessageFns<KeyValue> = {
               break;
             }
 
-            message.value = Buffer.from(reader.bytes());
+            message.value = bytesView(reader.bytes());
             continue;
           }
         }
@@ -2034,7 +2034,7 @@ export const HeaderValue: MessageFns<HeaderValue> = {
               break;
             }
 
-            message.rawValue = Buffer.from(reader.bytes());
+            message.rawValue = bytesView(reader.bytes());
             continue;
           }
         }
@@ -2316,7 +2316,7 @@ export const DataSource: MessageFns<DataSource> = {
               break;
             }
 
-            message.specifier = { $case: "inlineBytes", value: Buffer.from(reader.bytes()) };
+            message.specifier = { $case: "inlineBytes", value: bytesView(reader.bytes()) };
             continue;
           }
           case 3: {
@@ -3056,4 +3056,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+}
+
+/** A Buffer over the reader's bytes, without copying them (added by scripts/generate-protos.mjs). */
+function bytesView(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

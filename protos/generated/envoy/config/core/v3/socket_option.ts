@@ -154,7 +154,7 @@ export const SocketOption: MessageFns<SocketOption> = {
               break;
             }
 
-            message.value = { $case: "bufValue", value: Buffer.from(reader.bytes()) };
+            message.value = { $case: "bufValue", value: bytesView(reader.bytes()) };
             continue;
           }
           case 6: {
@@ -277,4 +277,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+}
+
+/** A Buffer over the reader's bytes, without copying them (added by scripts/generate-protos.mjs). */
+function bytesView(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -1032,7 +1032,7 @@ export const HttpBody: MessageFns<HttpBody> = {
               break;
             }
 
-            message.body = Buffer.from(reader.bytes());
+            message.body = bytesView(reader.bytes());
             continue;
           }
           case 2: {
@@ -1577,7 +1577,7 @@ export const ImmediateResponse: MessageFns<ImmediateResponse> = {
               break;
             }
 
-            message.body = Buffer.from(reader.bytes());
+            message.body = bytesView(reader.bytes());
             continue;
           }
           case 4: {
@@ -1789,7 +1789,7 @@ export const StreamedBodyResponse: MessageFns<StreamedBodyResponse> = {
               break;
             }
 
-            message.body = Buffer.from(reader.bytes());
+            message.body = bytesView(reader.bytes());
             continue;
           }
           case 2: {
@@ -1879,7 +1879,7 @@ export const BodyMutation: MessageFns<BodyMutation> = {
               break;
             }
 
-            message.mutation = { $case: "body", value: Buffer.from(reader.bytes()) };
+            message.mutation = { $case: "body", value: bytesView(reader.bytes()) };
             continue;
           }
           case 2: {
@@ -1999,4 +1999,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+}
+
+/** A Buffer over the reader's bytes, without copying them (added by scripts/generate-protos.mjs). */
+function bytesView(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

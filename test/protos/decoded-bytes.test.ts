@@ -1,0 +1,46 @@
+/**
+ * The generated decoders hand out bytes fields as views of the message buffer (see
+ * scripts/generate-protos.mjs): no copy of a body chunk on the way in, and still a Buffer.
+ */
+import { describe, expect, it } from "vitest";
+import { ProcessingRequest } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+
+const request: ProcessingRequest = {
+  request: { $case: "responseBody", value: { body: Buffer.from("x".repeat(70_000)), endOfStream: false, endOfStreamWithoutMessage: false, grpcMessageCompressed: false } },
+  attributes: {},
+  observabilityMode: false,
+};
+
+function body(decoded: ProcessingRequest): Buffer {
+  if (decoded.request?.$case !== "responseBody") throw new Error(`decoded ${decoded.request?.$case}`);
+  return decoded.request.value.body;
+}
+
+describe("generated decoders", () => {
+  it("return a body that shares the message buffer's memory", () => {
+    const wire = Buffer.from(ProcessingRequest.encode(request).finish());
+    const decoded = body(ProcessingRequest.decode(wire));
+    expect(Buffer.isBuffer(decoded)).toBe(true);
+    expect(decoded.buffer).toBe(wire.buffer);
+    expect(decoded.equals(body(request))).toBe(true);
+  });
+
+  it("return a Buffer view when given a plain Uint8Array", () => {
+    const bytes = new Uint8Array(ProcessingRequest.encode(request).finish());
+    const decoded = body(ProcessingRequest.decode(bytes));
+    expect(Buffer.isBuffer(decoded)).toBe(true);
+    expect(decoded.buffer).toBe(bytes.buffer);
+    expect(decoded.toString("latin1")).toBe("x".repeat(70_000));
+  });
+
+  it("decode header raw values as Buffers", () => {
+    const wire = ProcessingRequest.encode({
+      request: { $case: "requestHeaders", value: { headers: { headers: [{ key: "a", value: "", rawValue: Buffer.from("b") }] }, attributes: {}, endOfStream: true } },
+      attributes: {},
+      observabilityMode: false,
+    }).finish();
+    const decoded = ProcessingRequest.decode(wire);
+    const raw = decoded.request?.$case === "requestHeaders" ? decoded.request.value.headers?.headers[0]?.rawValue : undefined;
+    expect(Buffer.isBuffer(raw) && raw.toString()).toBe("b");
+  });
+});
