@@ -1,11 +1,24 @@
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ActivePolicy } from "./active-policy.js";
 import { defaultPolicyPath } from "./policy-document.js";
 import type { PolicyError } from "./policy-error.js";
 import { PolicyStore } from "./policy-store.js";
+
+/** Called after each synchronous file read, to stand for a writer racing the store. */
+const fileReads = vi.hoisted(() => ({ afterRead: undefined as ((path: string) => void) | undefined }));
+vi.mock("node:fs", async (importOriginal) => {
+  const fs = await importOriginal<typeof import("node:fs")>();
+  const readFileSync = ((...args: Parameters<typeof fs.readFileSync>) => {
+    const content = fs.readFileSync(...args);
+    fileReads.afterRead?.(String(args[0]));
+    return content;
+  }) as typeof fs.readFileSync;
+  return { ...fs, readFileSync, default: { ...fs, readFileSync } };
+});
 
 const policy = (version: string, extra = ""): string =>
   `apiVersion: meshrasp.io/v1alpha1\nkind: RaspPolicy\nmetadata:\n  name: shop\n  version: "${version}"\nspec:\n  rulePacks: [sqli]\n${extra}`;
@@ -18,6 +31,7 @@ interface Events {
 const stores: PolicyStore[] = [];
 afterEach(() => {
   for (const store of stores.splice(0)) store.close();
+  fileReads.afterRead = undefined;
 });
 
 function open(path: string): { store: PolicyStore; events: Events } {
@@ -121,6 +135,30 @@ describe("PolicyStore", () => {
     writeFileSync(file, policy("3"));
     expect(store.reload()).toBe("loaded");
     expect(store.rejected()).toBeUndefined();
+  });
+
+  it("compiles the very bytes it hashed, reading the file once, while a writer changes it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "meshrasp-race-"));
+    const file = join(dir, "policy.yaml");
+    writeFileSync(file, policy("1"));
+    const { store, events } = open(file);
+    const bad = policy("3", "  mode: loud\n");
+    writeFileSync(file, policy("2"));
+    let reads = 0;
+    fileReads.afterRead = (path) => {
+      if (path !== file) return;
+      reads += 1;
+      writeFileSync(file, bad);
+    };
+    expect(store.reload()).toBe("loaded");
+    expect(store.current().version).toBe("2");
+    expect(reads).toBe(1);
+    // The file now holds the bad edit: rejected under the hash of exactly those bytes.
+    expect(store.reload()).toBe("rejected");
+    expect(reads).toBe(2);
+    expect(events.rejected[0]?.message).toMatch(/spec\.mode/);
+    expect(store.rejected()?.fileHash).toBe(createHash("sha256").update(bad).digest("hex"));
+    expect(store.current().version).toBe("2");
   });
 
   it("refuses to start with an invalid policy", () => {

@@ -4,11 +4,11 @@
  * policy they started with). A policy that does not load never replaces a good one.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, watch, type FSWatcher } from "node:fs";
+import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { ActivePolicy } from "./active-policy.js";
 import { compilePolicy } from "./compile-policy.js";
-import { parsePolicy, readPolicyBytes } from "./policy-document.js";
+import { parsePolicy, readPolicyBytes, type ParsedPolicy } from "./policy-document.js";
 import { PolicyError, type PolicyIssue } from "./policy-error.js";
 
 export interface RejectedPolicy {
@@ -24,14 +24,35 @@ export interface ReloadListener {
 }
 
 /**
- * Reads and compiles a policy file; every failure becomes a PolicyError naming the file.
- * `check` adds constraints of the running server (e.g. its gRPC message size limit).
+ * Constraints of the running server on a policy document (e.g. its gRPC message size limit), as
+ * issues in that document; none when it fits. Runs before compiling, so a misfit costs no compile.
  */
-function loadPolicyFile(path: string, check?: (policy: ActivePolicy) => void): { policy: ActivePolicy; fileHash: string } {
-  const bytes = readPolicyBytes(path);
-  const policy = compilePolicy(parsePolicy(bytes.toString("utf8"), path));
-  check?.(policy);
-  return { policy, fileHash: sha256(bytes) };
+export type PolicyCheck = (parsed: ParsedPolicy) => readonly PolicyIssue[];
+
+/** A policy file read once: the bytes compiled are the bytes hashed, whatever happens to the file meanwhile. */
+type PolicyFileRead = { readonly fileHash: string } & ({ readonly bytes: Buffer } | { readonly error: PolicyError });
+
+function readPolicy(path: string): PolicyFileRead {
+  try {
+    const bytes = readPolicyBytes(path);
+    return { bytes, fileHash: sha256(bytes) };
+  } catch (error) {
+    // No bytes to hash: an unreadable file counts as empty, so polling it again reports nothing new.
+    return { error: asPolicyError(path, error), fileHash: sha256(Buffer.alloc(0)) };
+  }
+}
+
+/** Parses, checks and compiles the bytes of a policy file; every failure is a PolicyError naming the file. */
+function compilePolicyBytes(path: string, bytes: Buffer, check: PolicyCheck | undefined): ActivePolicy {
+  const parsed = parsePolicy(bytes.toString("utf8"), path);
+  const issues = check?.(parsed) ?? [];
+  if (issues.length > 0) throw new PolicyError(path, issues);
+  return compilePolicy(parsed);
+}
+
+function asPolicyError(path: string, error: unknown): PolicyError {
+  if (error instanceof PolicyError) return error;
+  return new PolicyError(path, [{ path: "", line: 0, column: 0, message: error instanceof Error ? error.message : String(error) }]);
 }
 
 function sha256(bytes: Buffer): string {
@@ -50,11 +71,11 @@ export class PolicyStore {
   constructor(
     readonly path: string,
     private readonly listener: ReloadListener,
-    private readonly check?: (policy: ActivePolicy) => void,
+    private readonly check?: PolicyCheck,
   ) {
-    const { policy, fileHash } = loadPolicyFile(path, check);
-    this.active = policy;
-    this.activeFileHash = fileHash;
+    const bytes = readPolicyBytes(path);
+    this.active = compilePolicyBytes(path, bytes, check);
+    this.activeFileHash = sha256(bytes);
   }
 
   current(): ActivePolicy {
@@ -70,36 +91,32 @@ export class PolicyStore {
    * and for the admin endpoint.
    */
   reload(): "unchanged" | "loaded" | "rejected" {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(this.path);
-    } catch {
-      bytes = Buffer.alloc(0);
-    }
-    const fileHash = sha256(bytes);
-    if (fileHash === this.activeFileHash) {
+    const file = readPolicy(this.path);
+    if (file.fileHash === this.activeFileHash) {
       // Back to the active content (e.g. a bad edit reverted): nothing is rejected any more.
       this.lastRejected = undefined;
       return "unchanged";
     }
-    if (fileHash === this.lastRejected?.fileHash) return "unchanged";
+    if (file.fileHash === this.lastRejected?.fileHash) return "unchanged";
+    if ("error" in file) return this.reject(file.error, file.fileHash);
     const started = performance.now();
+    let next: ActivePolicy;
     try {
-      const next = loadPolicyFile(this.path, this.check);
-      this.active = next.policy;
-      this.activeFileHash = next.fileHash;
-      this.lastRejected = undefined;
-      this.listener.loaded(next.policy, performance.now() - started);
-      return "loaded";
+      next = compilePolicyBytes(this.path, file.bytes, this.check);
     } catch (error) {
-      const policyError =
-        error instanceof PolicyError
-          ? error
-          : new PolicyError(this.path, [{ path: "", line: 0, column: 0, message: error instanceof Error ? error.message : String(error) }]);
-      this.lastRejected = { fileHash, at: new Date().toISOString(), issues: policyError.issues };
-      this.listener.rejected(policyError, fileHash);
-      return "rejected";
+      return this.reject(asPolicyError(this.path, error), file.fileHash);
     }
+    this.active = next;
+    this.activeFileHash = file.fileHash;
+    this.lastRejected = undefined;
+    this.listener.loaded(next, performance.now() - started);
+    return "loaded";
+  }
+
+  private reject(error: PolicyError, fileHash: string): "rejected" {
+    this.lastRejected = { fileHash, at: new Date().toISOString(), issues: error.issues };
+    this.listener.rejected(error, fileHash);
+    return "rejected";
   }
 
   /**
