@@ -1,11 +1,13 @@
 /**
- * `meshrasp check`: inspects one request, given by flags or as a JSON record on stdin, and prints
- * the verdict with every match as JSON. Exit code 0 when allowed or logged, 1 when denied.
+ * `meshrasp check`: inspects one request, given by flags or as a JSON record on stdin, as the
+ * server would (its scope resolved from host, path and method), and prints the verdict with every
+ * match, the scope and whether the server would block it, as JSON. Exit code 1 when it would be
+ * blocked, 0 otherwise (allowed, or a deny only logged).
  */
 import { parseArgs } from "node:util";
-import { inspectRecord, type HttpRecord } from "../engine/http-record.js";
+import type { HttpRecord } from "../engine/http-record.js";
 import { loadPolicyEngine } from "../policy/policy-engine.js";
-import { deadlineBudget, type CommandIo } from "./replay-command.js";
+import { inspectAsServer, type CommandIo } from "./replay-command.js";
 
 const USAGE = `usage: meshrasp check [--policy FILE] [--method M] [--header 'Name: value']... [--body TEXT] URI
        meshrasp check [--policy FILE] < record.json
@@ -54,8 +56,8 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
     io.stderr.write(`meshrasp check: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
   }
-  const loaded = loadPolicyEngine(values.policy);
-  const { verdict, matches, truncated } = inspectRecord(loaded.engine, record, deadlineBudget(loaded.phaseBudgetMs));
-  io.stdout.write(JSON.stringify({ action: verdict.action, status: verdict.status, score: verdict.score, truncated, matches }, null, 2) + "\n");
-  return verdict.action === "deny" ? 1 : 0;
+  const { verdict, matches, truncated, scope, blocked } = inspectAsServer(loadPolicyEngine(values.policy).policy, record);
+  const result = { action: verdict.action, status: verdict.status, score: verdict.score, scope: scope.scope, blocked, truncated, matches };
+  io.stdout.write(JSON.stringify(result, null, 2) + "\n");
+  return blocked ? 1 : 0;
 }

@@ -1,16 +1,20 @@
 /**
- * `meshrasp replay [--policy FILE] [--out VERDICTS.jsonl] CORPUS.jsonl[.gz]...`: runs the engine
- * (no server) over recorded requests and prints TPR/FPR per file and category. Only a deny with
- * status 403 counts as a block.
+ * `meshrasp replay [--policy FILE] [--out VERDICTS.jsonl] CORPUS.jsonl[.gz]...`: runs recorded
+ * requests through the policy as the server would (no server: scope, exclusions, monitored rules,
+ * mode) and prints TPR/FPR per file and category. A request counts as blocked when the server
+ * would deny it.
  */
 import { createWriteStream, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
-import { inspectRecord, type HttpRecord } from "../engine/http-record.js";
+import { inspectRecord, recordBody, type HttpRecord, type RecordVerdict } from "../engine/http-record.js";
 import type { Budget } from "../engine/types.js";
+import { carriesOutDeny, openTransaction, type ActivePolicy, type ScopedPolicy } from "../policy/active-policy.js";
 import { loadPolicyEngine, type PolicyEngine } from "../policy/policy-engine.js";
+import { hostOf, pathOf } from "../policy/request-conditions.js";
 import { PhaseBudget } from "../server/phase-budget.js";
+import { resolveIdentity } from "../server/workload-identity.js";
 
 export interface CommandIo {
   readonly stdin: NodeJS.ReadableStream;
@@ -31,6 +35,39 @@ export interface CorpusRecord extends HttpRecord {
  */
 export function deadlineBudget(ms: number): Budget {
   return new PhaseBudget(ms);
+}
+
+/** A recorded request as the server would judge it. */
+export interface ServedVerdict extends RecordVerdict {
+  /** The scope the request resolves to. */
+  readonly scope: ScopedPolicy;
+  /** The server would deny it: the verdict denies and the scope carries that out. */
+  readonly blocked: boolean;
+}
+
+/** What a scope in mode `off` gives: nothing inspected. */
+const UNINSPECTED: RecordVerdict = { verdict: { action: "allow", status: 200, score: 0, matches: [], truncated: [] }, matches: [], truncated: [] };
+
+function headerOf(record: HttpRecord, name: string): string | undefined {
+  return Object.entries(record.headers).find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
+/**
+ * Runs a recorded request as the server would: its scope resolved from host, path and method (a
+ * record carries no workload metadata, so the host stands in, as in the server), with the scope's
+ * exclusions, monitored rules, inspected content types and mode.
+ */
+export function inspectAsServer(policy: ActivePolicy, record: HttpRecord): ServedVerdict {
+  const host = hostOf(headerOf(record, "host") ?? "");
+  const identity = resolveIdentity({}, {}, host);
+  const request = { workload: identity.workload, namespace: identity.namespace, host, path: pathOf(record.uri), method: record.method };
+  const scope = policy.resolve(request);
+  const transaction = openTransaction(scope, request);
+  if (transaction === undefined) return { ...UNINSPECTED, scope, blocked: false };
+  const body = scope.inspectsBody(headerOf(record, "content-type")) ? recordBody(record) : Buffer.alloc(0);
+  // inspectRecord opens one transaction per record: this one.
+  const inspected = inspectRecord({ newTransaction: () => transaction }, record, deadlineBudget(scope.phaseBudgetMs), body);
+  return { ...inspected, scope, blocked: carriesOutDeny(scope, inspected.verdict, "request") };
 }
 
 /** Every record of a corpus file (`.jsonl` or `.jsonl.gz`). */
@@ -70,8 +107,7 @@ export function percent(tally: Tally): string {
 export function replayFile(loaded: PolicyEngine, path: string, onVerdict?: (line: string) => void): FileTally {
   const tally: FileTally = { file: basename(path), byLabel: new Map(), byCategory: new Map() };
   for (const record of readCorpusFile(path)) {
-    const { verdict, matches } = inspectRecord(loaded.engine, record, deadlineBudget(loaded.phaseBudgetMs));
-    const blocked = verdict.action === "deny" && verdict.status === 403;
+    const { verdict, matches, scope, blocked } = inspectAsServer(loaded.policy, record);
     bump(tally.byLabel, record.label, blocked);
     bump(tally.byCategory, `${record.label}/${record.category}`, blocked);
     onVerdict?.(
@@ -81,6 +117,8 @@ export function replayFile(loaded: PolicyEngine, path: string, onVerdict?: (line
         status: verdict.status,
         score: verdict.score,
         rules: matches.map((m) => m.ruleId),
+        scope: scope.scope,
+        blocked,
       }),
     );
   }

@@ -34,6 +34,25 @@ describe("replay --baseline (what-if)", () => {
     expect(lines[1]).toBe("what-if: 3 requests, 1 changed: 0 now denied (0 attack, 0 benign), 1 now allowed (1 attack, 0 benign), 0 with another status");
   });
 
+  it("runs each request as the server would: bodies of types the scope does not inspect, workload from the host", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "meshrasp-whatif-"));
+    const baseline = defaultPolicyPath();
+    const next = join(dir, "next.yaml");
+    const scopes = ["  scopes:", "    - { name: json-only, match: { workloads: [forms.example.com] }, inspectContentTypes: [application/json] }", "  failure:"];
+    writeFileSync(next, readFileSync(baseline, "utf8").replace("  failure:", scopes.join("\n")));
+    const form = (id: string, host: string) => ({
+      id, label: "attack", category: "sqli", method: "POST", uri: "/login",
+      headers: { Host: host, "Content-Type": "application/x-www-form-urlencoded" },
+      body: "user=1%27%20UNION%20SELECT%20password%20FROM%20users--",
+    });
+    const corpus = join(dir, "c.jsonl");
+    writeFileSync(corpus, [form("skipped", "forms.example.com"), form("inspected", "shop.example.com")].map((r) => JSON.stringify(r)).join("\n"));
+    const { out } = await run(["--policy", next, "--baseline", baseline, corpus]);
+    const lines = out.trim().split("\n");
+    expect(lines[0]).toMatch(/^skipped\tattack\/sqli\tdeny 403 -> allow\t/);
+    expect(lines[1]).toMatch(/^what-if: 2 requests, 1 changed: /);
+  });
+
   it("needs both policies", async () => {
     await expect(run(["--baseline", defaultPolicyPath(), "x.jsonl"])).rejects.toThrow(/needs --policy/);
   });

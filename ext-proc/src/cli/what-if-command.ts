@@ -5,14 +5,11 @@
  * the rules responsible, then one summary line.
  */
 import { parseArgs } from "node:util";
-import { inspectRecord } from "../engine/http-record.js";
-import type { Engine } from "../engine/types.js";
-import { openTransaction, type ActivePolicy } from "../policy/active-policy.js";
+import type { ActivePolicy } from "../policy/active-policy.js";
 import { compilePolicy } from "../policy/compile-policy.js";
 import { readPolicyFile } from "../policy/policy-document.js";
-import { hostOf, pathOf } from "../policy/request-conditions.js";
 import { UsageError } from "./listen-address.js";
-import { deadlineBudget, readCorpusFile, type CommandIo, type CorpusRecord } from "./replay-command.js";
+import { inspectAsServer, readCorpusFile, type CommandIo, type CorpusRecord } from "./replay-command.js";
 
 interface Outcome {
   readonly blocked: boolean;
@@ -22,15 +19,7 @@ interface Outcome {
 
 /** How the server would answer this recorded request under this policy. */
 function outcome(policy: ActivePolicy, record: CorpusRecord): Outcome {
-  const host = Object.entries(record.headers).find(([name]) => name.toLowerCase() === "host")?.[1] ?? "";
-  const request = { workload: "unknown", namespace: "unknown", host: hostOf(host), path: pathOf(record.uri), method: record.method };
-  const scope = policy.resolve(request);
-  const transaction = openTransaction(scope, request);
-  if (transaction === undefined) return { blocked: false, status: 200, rules: new Set() };
-  // inspectRecord opens one transaction per record: this one.
-  const engine: Engine = { newTransaction: () => transaction };
-  const { verdict, matches } = inspectRecord(engine, record, deadlineBudget(scope.phaseBudgetMs));
-  const blocked = scope.mode === "enforce" && verdict.action === "deny";
+  const { verdict, matches, blocked } = inspectAsServer(policy, record);
   return { blocked, status: blocked ? verdict.status : 200, rules: new Set(matches.filter((m) => !m.monitored).map((m) => m.ruleId)) };
 }
 

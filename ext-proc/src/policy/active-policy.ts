@@ -1,8 +1,16 @@
 /** The compiled, immutable form of a policy that the server consults for each stream. */
 import type { Redactor } from "../engine/redaction/index.js";
-import type { Engine, MatchFilter, Transaction } from "../engine/types.js";
+import type { Engine, MatchFilter, Phase, Transaction, Verdict } from "../engine/types.js";
 import type { LimitAction, PolicyMode, PolicyRequestChanges, PolicyResponseChanges } from "./policy-document.js";
 import type { RequestIdentity } from "./request-conditions.js";
+
+/** Which way the inspected traffic flows: the client's request, or the upstream's response. */
+export type Direction = "request" | "response";
+
+/** The direction a phase inspects. */
+export function directionOf(phase: Phase): Direction {
+  return phase === "request_headers" || phase === "request_body" ? "request" : "response";
+}
 
 /** The policy as it applies to one request: the spec's settings or a scope's. */
 export interface ScopedPolicy {
@@ -54,4 +62,15 @@ export interface ActivePolicy {
 export function openTransaction(scope: ScopedPolicy, request: RequestIdentity): Transaction | undefined {
   if (scope.mode === "off") return undefined;
   return scope.engine.newTransaction({ exclusions: scope.exclusions(request), monitored: scope.monitoredRules });
+}
+
+/**
+ * Whether a verdict is carried out as a deny, the one answer the server, the shadow comparison,
+ * the metrics and the CLI all use: the verdict denies and the scope enforces, and on the response
+ * path (a leak: the upstream's answer is withheld) the scope also says `onLeak: block`. Any other
+ * deny is only logged.
+ */
+export function carriesOutDeny(scope: ScopedPolicy, verdict: Pick<Verdict, "action"> | undefined, direction: Direction): boolean {
+  if (verdict?.action !== "deny" || scope.mode !== "enforce") return false;
+  return direction === "request" || scope.responseChanges.onLeak === "block";
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { carriesOutDeny } from "./active-policy.js";
 import { compilePolicy } from "./compile-policy.js";
 import { parsePolicy } from "./policy-document.js";
 import { PolicyError } from "./policy-error.js";
@@ -92,6 +93,34 @@ describe("compilePolicy", () => {
     expect(scope.inspectsBody("text/plain")).toBe(true);
     expect(scope.inspectsBody("image/png")).toBe(false);
     expect(scope.inspectsBody(undefined)).toBe(true);
+  });
+
+  it("carries out a deny only where the scope enforces, and a response deny only with onLeak: block", () => {
+    const policy = compile(
+      [
+        "  response: { onLeak: block }",
+        "  scopes:",
+        "    - { name: watch, match: { namespaces: [dev] }, mode: monitor }",
+        "    - { name: quiet, match: { namespaces: [off] }, mode: off }",
+        "    - { name: logged, match: { namespaces: [legacy] }, response: { onLeak: log } }",
+        "    - { name: masked, match: { namespaces: [pay] }, response: { onLeak: redact } }",
+      ].join("\n"),
+    );
+    const outcomes = Object.fromEntries(
+      ["shop", "dev", "off", "legacy", "pay"].map((namespace) => {
+        const scope = policy.resolve(request({ namespace }));
+        const carried = (action: "deny" | "log" | "allow", direction: "request" | "response") => carriesOutDeny(scope, { action }, direction);
+        return [scope.scope, [carried("deny", "request"), carried("deny", "response"), carried("log", "request"), carried("allow", "response")]];
+      }),
+    );
+    expect(outcomes).toEqual({
+      spec: [true, true, false, false],
+      watch: [false, false, false, false],
+      quiet: [false, false, false, false],
+      logged: [true, false, false, false],
+      masked: [true, false, false, false],
+    });
+    expect(carriesOutDeny(policy.resolve(request()), undefined, "request")).toBe(false);
   });
 
   it("rejects references to rules, tags and packs that do not exist, with positions", () => {

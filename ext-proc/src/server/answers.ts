@@ -11,9 +11,8 @@ import {
   type ProcessingMode_BodySendMode,
   ProcessingMode_HeaderSendMode,
 } from "../../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
+import type { Direction } from "../policy/active-policy.js";
 import { headerMutation, setHeader } from "./header-codec.js";
-
-export type Direction = "request" | "response";
 
 /** gRPC status PERMISSION_DENIED, sent to gRPC clients whose request is denied. */
 const GRPC_PERMISSION_DENIED = 7;

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RedactionHit } from "../engine/redaction/index.js";
-import type { Phase, Verdict } from "../engine/types.js";
+import type { Phase, TruncationReason, Verdict } from "../engine/types.js";
+import { carriesOutDeny, directionOf, type ScopedPolicy } from "../policy/active-policy.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { MeshraspMetrics } from "../telemetry/metrics.js";
 import { securityEvent } from "../telemetry/security-event.js";
@@ -14,6 +15,8 @@ import type { WorkloadIdentity } from "./workload-identity.js";
 
 /** Dynamic metadata namespace meshrasp writes; Envoy applies it if listed in receiving_namespaces. */
 const METADATA_NAMESPACE = "meshrasp";
+/** A verdict that denies: asking whether it would be carried out asks whether the scope enforces. */
+const ANY_DENY = { action: "deny" } as const;
 
 export class DecisionRecord {
   readonly id = randomUUID();
@@ -21,10 +24,6 @@ export class DecisionRecord {
   method: string | undefined;
   path: string | undefined;
   authority: string | undefined;
-  /** `spec` or the name of the policy scope that applies. */
-  scope = "spec";
-  /** The scope's mode is enforce: a deny verdict is carried out. */
-  enforced = false;
   private workload: WorkloadIdentity = { workload: "unknown", namespace: "unknown", source: "unknown" };
   /** Metric label: only names Envoy's configuration vouches for, never the client-chosen host. */
   private workloadLabel = "unknown";
@@ -32,6 +31,8 @@ export class DecisionRecord {
   private lastAction: Verdict["action"] = "allow";
   /** Attack categories matched so far, for the upstream tags. */
   private readonly categories: string[] = [];
+  /** Truncation reasons already counted: verdicts repeat them in every later phase. */
+  private readonly truncations = new Set<TruncationReason>();
 
   constructor(
     private readonly metrics: MeshraspMetrics,
@@ -44,13 +45,19 @@ export class DecisionRecord {
     this.workloadLabel = identity.source === "metadata" || identity.source === "xds.node" ? identity.workload : "unknown";
   }
 
-  /** Metrics for every phase; a security event for every phase that matched something or denied. */
-  record(phase: Phase, verdict: Verdict): void {
+  /**
+   * Metrics for every phase; a security event for every phase that matched something or denied.
+   * A deny the scope does not carry out in this direction (monitor mode, a leak not blocked) is
+   * counted as `log`, and its event says `enforced: false`.
+   */
+  record(scope: ScopedPolicy, phase: Phase, verdict: Verdict): void {
     this.score = verdict.score;
     addCategories(this.categories, verdict);
     if (verdict.action !== "allow") this.lastAction = verdict.action;
+    this.countTruncations(verdict);
+    const enforced = carriesOutDeny(scope, ANY_DENY, directionOf(phase));
     const category = verdict.matches[0]?.category ?? "none";
-    const action = verdict.action === "deny" && !this.enforced ? "log" : verdict.action;
+    const action = verdict.action === "deny" && !enforced ? "log" : verdict.action;
     this.metrics.decisions.inc({ action, phase, category, workload: this.workloadLabel });
     for (const match of verdict.matches) this.metrics.ruleMatches.inc({ rule_id: match.ruleId, category: match.category });
     if (verdict.matches.length === 0 && verdict.action === "allow") return;
@@ -63,9 +70,18 @@ export class DecisionRecord {
       method: this.method,
       path: this.path,
       policyHash: this.policyHash,
-      scope: this.scope,
+      scope: scope.scope,
     };
-    this.logger.info(securityEvent(context, phase, verdict, this.enforced));
+    this.logger.info(securityEvent(context, phase, verdict, enforced));
+  }
+
+  /** Once per request and reason: a verdict lists every reason so far, not only its phase's. */
+  private countTruncations(verdict: Verdict): void {
+    for (const reason of verdict.truncated) {
+      if (this.truncations.has(reason)) continue;
+      this.truncations.add(reason);
+      this.metrics.truncations.inc({ reason });
+    }
   }
 
   /**

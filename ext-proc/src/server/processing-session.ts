@@ -17,7 +17,7 @@ import type {
   ProtocolConfiguration,
 } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { Budget, Phase, Transaction, Verdict } from "../engine/types.js";
-import { openTransaction, type ActivePolicy, type ScopedPolicy } from "../policy/active-policy.js";
+import { carriesOutDeny, openTransaction, type ActivePolicy, type Direction, type ScopedPolicy } from "../policy/active-policy.js";
 import { isTextType, mediaType } from "../policy/media-type.js";
 import { hostOf, pathOf, type RequestIdentity } from "../policy/request-conditions.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -30,7 +30,6 @@ import {
   replaceBody,
   streamedBody,
   withBodyModes,
-  type Direction,
 } from "./answers.js";
 import { bodyChunkInfo, bodyMode, type BodyMode } from "./body-mode.js";
 import { DecisionRecord } from "./decision-record.js";
@@ -111,8 +110,6 @@ export class ProcessingSession {
   private begin(request: RequestIdentity): ScopedPolicy {
     const scope = this.env.policy.resolve(request);
     this.scope = scope;
-    this.decision.scope = scope.scope;
-    this.decision.enforced = scope.mode === "enforce";
     if (this.env.shadow !== undefined) this.shadow = new ShadowEvaluation(this.env.shadow, request);
     this.transaction = openTransaction(scope, request);
     return scope;
@@ -390,14 +387,13 @@ export class ProcessingSession {
   }
 
   /**
-   * A deny when the verdict says so and the policy enforces; otherwise the given answer. On the
-   * response path a deny is a leak: blocked only if the policy says `onLeak: block`, as a generic
-   * 502 (a clean local reply while Envoy holds the response headers, a stream reset after).
+   * A deny when the scope carries out the verdict's deny (see carriesOutDeny); otherwise the given
+   * answer. A response withheld for a leak becomes a generic 502 (a clean local reply while Envoy
+   * holds the response headers, a stream reset after).
    */
   private answerOr(verdict: Verdict | undefined, otherwise: () => Answer, direction: Direction = "request"): Answer {
     const scope = this.scope;
-    if (verdict?.action !== "deny" || scope?.mode !== "enforce") return otherwise();
-    if (direction === "response" && scope.responseChanges.onLeak !== "block") return otherwise();
+    if (scope === undefined || verdict === undefined || !carriesOutDeny(scope, verdict, direction)) return otherwise();
     this.denied = true;
     const rule = verdict.matches[0]?.ruleId ?? verdict.truncated[0] ?? "policy";
     return denyAnswer(
@@ -416,7 +412,7 @@ export class ProcessingSession {
 
   /** Runs one phase of inspection under the policy's time budget and failure behaviour. */
   private inspect(phase: Phase, run: (tx: Transaction, budget: Budget) => Verdict): Verdict | undefined {
-    this.shadow?.inspect(run);
+    this.shadow?.inspect(phase, run);
     const tx = this.transaction;
     const scope = this.scope;
     if (tx === undefined || scope === undefined) return undefined;
@@ -438,7 +434,7 @@ export class ProcessingSession {
         this.inspectionFailed(phase, new StreamError("inspection_timeout", `inspection of ${phase} exceeded ${limit} ms`));
       }
     }
-    this.decision.record(phase, verdict);
+    this.decision.record(scope, phase, verdict);
     return verdict;
   }
 

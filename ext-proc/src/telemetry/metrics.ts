@@ -33,7 +33,7 @@ export function createMetrics(options: { processMetrics: boolean }): MeshraspMet
     registry,
     decisions: new RequestCounter(["action", "phase", "category", "workload"], {
       name: "meshrasp_decisions_total",
-      help: "Verdicts returned to Envoy, by action, phase, attack category and workload.",
+      help: "Verdicts, by the action carried out (a deny only logged counts as log), phase, attack category and workload.",
       registers,
     }),
     ruleMatches: new Counter({
@@ -103,7 +103,7 @@ export function createMetrics(options: { processMetrics: boolean }): MeshraspMet
     }),
     truncations: new Counter({
       name: "meshrasp_truncations_total",
-      help: "Phases in which part of the traffic was not inspected, by reason.",
+      help: "Requests in which part of the traffic was not inspected, by reason (each reason counted once per request).",
       labelNames: ["reason"],
       registers,
     }),

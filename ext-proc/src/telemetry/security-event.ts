@@ -38,6 +38,10 @@ export interface SecurityEvent {
   readonly path: string | undefined;
   readonly phase: Phase;
   readonly action: Verdict["action"];
+  /**
+   * A deny at this phase is carried out: the scope enforces, and for a response `onLeak` is
+   * `block`. A `deny` with `enforced: false` was only logged.
+   */
   readonly enforced: boolean;
   readonly status: number | undefined;
   readonly score: number;

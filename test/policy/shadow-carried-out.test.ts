@@ -1,0 +1,83 @@
+/**
+ * The shadow policy "would block" only what it would carry out were it the active policy: a deny in a scope it only
+ * monitors, or a response leak it only logs, is no disagreement with an active policy that lets the request through.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdminClient } from "../conformance/admin-metrics.js";
+import { expectContinue } from "../conformance/answer-checks.js";
+import { getRequest, okResponseHeaders, responseBody } from "../conformance/envoy-messages.js";
+import { BodyMode, FakeEnvoy } from "../conformance/fake-envoy.js";
+import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
+
+/** Enforces a rule on /beta/ (monitored there), logs response leaks except under /strict/, where it blocks them. */
+const SHADOW = [
+  "apiVersion: meshrasp.io/v1alpha1",
+  "kind: RaspPolicy",
+  "metadata: { name: next }",
+  "spec:",
+  "  mode: enforce",
+  "  rules:",
+  "    - id: shadow-beta-path",
+  "      message: beta endpoints are closed",
+  "      category: policy",
+  "      severity: critical",
+  "      phase: request_headers",
+  "      targets: [path]",
+  "      regex: '^/beta/'",
+  "  scopes:",
+  "    - name: beta-trial",
+  "      match: { pathPrefixes: [/beta/] }",
+  "      mode: monitor",
+  "    - name: strict-leaks",
+  "      match: { pathPrefixes: [/strict/] }",
+  "      response: { onLeak: block }",
+].join("\n");
+
+const SQL_ERROR_PAGE = "<html><body>You have an error in your SQL syntax near 'x'</body></html>";
+
+let server: InProcess;
+let envoy: FakeEnvoy;
+let admin: AdminClient;
+
+beforeAll(async () => {
+  server = await startInProcess({ shadowPolicyFile: policyFile(SHADOW, "shadow.yaml") });
+  envoy = new FakeEnvoy(`127.0.0.1:${server.app.grpcPort}`);
+  admin = new AdminClient(server.app.adminPort);
+});
+
+afterAll(async () => {
+  envoy.close();
+  await server.stop();
+});
+
+/** One GET the active (default) policy lets through, with a response page; resolves once its stream has ended. */
+async function exchange(path: string, page: string): Promise<void> {
+  const stream = envoy.open({ responseBodyMode: BodyMode.BUFFERED });
+  expectContinue(await stream.exchange(getRequest(path)), "requestHeaders");
+  expectContinue(await stream.exchange(okResponseHeaders()), "responseHeaders");
+  expectContinue(await stream.exchange(responseBody(page, true)), "responseBody");
+  stream.closeLikeEnvoy();
+  // The comparison is settled when the stream is released, with the open-stream gauge.
+  expect(await admin.metricSettlesAt("meshrasp_open_streams", 0)).toBe(0);
+}
+
+function wouldBlock(): Promise<number> {
+  return admin.metric("meshrasp_shadow_disagreements_total", { direction: "would_block" });
+}
+
+describe("shadow policy outcome", () => {
+  it("does not count a deny the shadow's scope only monitors", async () => {
+    const before = await wouldBlock();
+    await exchange("/beta/search?q=shoes", "<html>results</html>");
+    expect(await wouldBlock()).toBe(before);
+    expect(server.logs.some((line) => line.event === "shadow_disagreement")).toBe(false);
+  });
+
+  it("counts a response leak only where the shadow would block it", async () => {
+    const before = await wouldBlock();
+    await exchange("/orders/7", SQL_ERROR_PAGE);
+    expect(await wouldBlock()).toBe(before);
+    await exchange("/strict/orders/7", SQL_ERROR_PAGE);
+    expect(await wouldBlock()).toBe(before + 1);
+  });
+});
