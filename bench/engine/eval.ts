@@ -1,6 +1,7 @@
 /**
  * `npm run eval`: replays every shared corpus with the default policy (no server) and writes the
- * detection table to bench/results/detection.md. Only a deny with status 403 counts as a block.
+ * detection table to bench/results/detection.md. A request counts as blocked when the policy would
+ * deny it (its scope enforces the deny), as the server would.
  */
 import { writeFileSync } from "node:fs";
 import { formatTallies, percent, replayFile, type FileTally, type Tally } from "../../ext-proc/src/cli/replay-command.js";
@@ -45,7 +46,7 @@ function main(): void {
     "# Detection on the shared corpora",
     "",
     `Produced by \`npm run eval\` on ${new Date().toISOString().slice(0, 10)} from \`${corpusLabel()}\`.`,
-    "Default policy, paranoia level 1, inbound threshold 5; a request counts as blocked only when denied with status 403.",
+    "Default policy, paranoia level 1, inbound threshold 5; a request counts as blocked when the policy would deny it (its scope enforces the deny).",
     "",
     ...summary(tallies),
     "",

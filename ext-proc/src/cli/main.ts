@@ -21,9 +21,10 @@ commands:
             (default ${SERVE_DEFAULTS.admin}), MESHRASP_DRAIN_MS, MESHRASP_MAX_MESSAGE_BYTES,
             MESHRASP_LOG_LEVEL. Without a policy, the built-in default policy is used.
   validate  FILE...   Check policy files; print each one's hash, or every error (exit 1).
-  check     Inspect one request given by flags or as a JSON record on stdin; print the verdict.
+  check     Inspect one request (flags, or a JSON record on stdin) as the server would, its scope
+            included; print the verdict, its scope and whether it would be blocked (exit 1).
   replay    [--policy FILE] [--out VERDICTS.jsonl] CORPUS.jsonl[.gz]...
-            Run the engine over recorded requests and print detection rates.
+            Run recorded requests through the policy as the server would; print detection rates.
   replay    --policy NEW --baseline OLD CORPUS.jsonl[.gz]...
             List the recorded requests whose verdict changes from OLD to NEW, with the rules
             responsible, and a summary line.

@@ -49,8 +49,6 @@ export interface ActivePolicy {
   readonly version: string;
   /** sha256 of the canonical form of the policy and the rules it enforces, hex. */
   readonly hash: string;
-  /** Largest body any scope inspects; the gRPC receive limit must be at least this. */
-  readonly maxBodyBytes: number;
   /** The first scope whose match fits the request, or the spec's own settings. */
   resolve(request: RequestIdentity): ScopedPolicy;
 }

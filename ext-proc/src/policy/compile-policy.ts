@@ -230,13 +230,11 @@ export function compilePolicy(parsed: ParsedPolicy): ActivePolicy {
   });
   if (issues.length > 0 || base === undefined) throw new PolicyError(source, issues);
 
-  const maxBodyBytes = Math.max(document.spec.limits.maxBodyBytes, ...document.spec.scopes.map((s) => s.settings.limits.maxBodyBytes));
   const rules = [...compiler.usedRules.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
     name: document.metadata.name,
     version: document.metadata.version,
     hash: policyHash(document, rules),
-    maxBodyBytes,
     resolve: scopes.length === 0 ? () => base : resolver(new ScopeIndex(scopes), base),
   };
 }

@@ -77,7 +77,7 @@ function session(engine: RecordingEngine, overrides: Partial<ScopedPolicy> = {})
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   const scope = scopeOf(engine, overrides);
   return sync(new ProcessingSession({
-    policy: { name: "t", version: "1", hash: "h", maxBodyBytes: 1 << 20, resolve: () => scope },
+    policy: { name: "t", version: "1", hash: "h", resolve: () => scope },
     metrics: createMetrics({ processMetrics: false }),
     logger: createLogger("silent", sink),
     metadataIdentity: { workload: "w", namespace: "n" },
@@ -220,7 +220,7 @@ describe("ProcessingSession", () => {
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
     const s = new ProcessingSession({
       policy: {
-        name: "t", version: "1", hash: "h", maxBodyBytes: 1 << 20,
+        name: "t", version: "1", hash: "h",
         resolve: (request) => {
           seen.push(request);
           return scopeOf(engine, { scope: "x" });
