@@ -1,5 +1,3 @@
-import { lookupName } from "./target-sources.js";
-
 /** Characters of matched text kept in a RuleMatch. */
 const MATCHED_TEXT_LENGTH = 120;
 
@@ -17,10 +15,4 @@ export function toByteString(text: string): string {
     if (text.charCodeAt(i) > 0xff) return Buffer.from(text, "utf8").toString("latin1");
   }
   return text;
-}
-
-/** `$.user.tags[2]` is looked up as `tags`, so `args:tags` selects JSON leaves too. */
-export function jsonLeafName(path: string): string {
-  const dot = path.lastIndexOf(".");
-  return lookupName(dot < 0 ? path : path.slice(dot + 1));
 }

@@ -2,22 +2,34 @@ import { describe, expect, it } from "vitest";
 import { compilePolicy } from "../policy/compile-policy.js";
 import { parsePolicy } from "../policy/policy-document.js";
 import type { RequestIdentity } from "../policy/request-conditions.js";
-import type { RequestHead } from "./types.js";
+import { EngineError } from "./engine-error.js";
+import { compileMatchFilter } from "./match-filters.js";
+import type { RequestHead, Verdict } from "./types.js";
 
 const budget = { exceeded: () => false };
 const identity = (path: string): RequestIdentity => ({ workload: "w", namespace: "n", host: "shop", path, method: "GET" });
-const head = (path: string): RequestHead => ({ method: "GET", path, authority: "shop", scheme: "https", headers: [] });
 const SQLI = "1' UNION SELECT password FROM users--";
 
-function verdictFor(spec: string, path: string) {
+function head(path: string, contentType?: string): RequestHead {
+  const headers = contentType === undefined ? [] : [{ name: "content-type", value: Buffer.from(contentType) }];
+  return { method: contentType === undefined ? "GET" : "POST", path, authority: "shop", scheme: "https", headers };
+}
+
+/** The verdict of the last phase inspected: the request headers, or the JSON body when there is one. */
+function verdictFor(spec: string, path: string, json?: unknown): Verdict {
   const policy = compilePolicy(parsePolicy(`apiVersion: meshrasp.io/v1alpha1\nkind: RaspPolicy\nmetadata: { name: t }\nspec:\n${spec}`, "t.yaml"));
   const request = identity(path.split("?")[0]!);
   const scope = policy.resolve(request);
   const tx = scope.engine.newTransaction({ exclusions: scope.exclusions(request), monitored: scope.monitoredRules });
-  return tx.inspectRequestHeaders(head(path), budget);
+  const headers = tx.inspectRequestHeaders(head(path, json === undefined ? undefined : "application/json"), budget);
+  if (json === undefined) return headers;
+  return tx.inspectRequestBody(Buffer.from(JSON.stringify(json)), { last: true, complete: true }, budget);
 }
 
 const q = (name: string) => `?${name}=${encodeURIComponent(SQLI)}`;
+const sqliTargets = (verdict: Verdict) => verdict.matches.filter((m) => m.category === "sqli").map((m) => m.target);
+const excluding = (target: string) =>
+  `  exclusions:\n    - rules: ['tag:attack-sqli']\n      when: { pathPrefixes: [/search] }\n      targets: ['${target}']\n`;
 
 describe("exclusions and monitored rules in the engine", () => {
   it("denies without any exclusion", () => {
@@ -25,13 +37,41 @@ describe("exclusions and monitored rules in the engine", () => {
   });
 
   it("drops matches of excluded rules on the named target only", () => {
-    const spec = "  exclusions:\n    - rules: ['tag:attack-sqli']\n      when: { pathPrefixes: [/search] }\n      targets: ['args:q']\n";
+    const spec = excluding("args:q");
     const excluded = verdictFor(spec, `/search${q("q")}`);
     expect(excluded.matches.filter((m) => m.category === "sqli")).toEqual([]);
     expect(excluded.action).not.toBe("deny");
     // Another argument, or another path, is still inspected.
     expect(verdictFor(spec, `/search${q("other")}`).action).toBe("deny");
     expect(verdictFor(spec, `/login${q("q")}`).action).toBe("deny");
+  });
+
+  it("covers every value a rule on the same target selects: any case, array suffixes, JSON leaves", () => {
+    const spec = excluding("args:q");
+    for (const name of ["Q", "q[]", "q[0]"]) expect(sqliTargets(verdictFor(spec, `/search${q(name)}`)), name).toEqual([]);
+    expect(sqliTargets(verdictFor(spec, "/search", { q: SQLI }))).toEqual([]);
+    expect(sqliTargets(verdictFor(spec, "/search", { user: { q: [SQLI] } }))).toEqual([]);
+    // The control: the same body under another name is still denied.
+    const other = verdictFor(spec, "/search", { other: SQLI });
+    expect(other.action).toBe("deny");
+    expect(sqliTargets(other)).toContain("json:$.other");
+  });
+
+  it("covers a JSON path as a rule selecting it would: that field and its array elements, not a namesake elsewhere", () => {
+    const spec = excluding("json:$.Comment.body");
+    expect(sqliTargets(verdictFor(spec, "/search", { comment: { body: SQLI } }))).toEqual([]);
+    expect(sqliTargets(verdictFor(spec, "/search", { comment: { body: [SQLI] } }))).toEqual([]);
+    const elsewhere = verdictFor(spec, "/search", { post: { body: SQLI } });
+    expect(elsewhere.action).toBe("deny");
+    expect(sqliTargets(elsewhere)).toContain("json:$.post.body");
+    // A query argument is not a JSON value, whatever its name.
+    expect(verdictFor(spec, `/search${q("body")}`).action).toBe("deny");
+  });
+
+  it("reads excluding selectors in the target list as a rule's target list does", () => {
+    const spec = "  exclusions:\n    - rules: ['tag:attack-sqli']\n      targets: [args, '!args:id']\n";
+    expect(sqliTargets(verdictFor(spec, `/search${q("q")}`))).toEqual([]);
+    expect(verdictFor(spec, `/search${q("ID")}`).action).toBe("deny");
   });
 
   it("reports monitored rules, does not enforce them, and says it would have denied", () => {
@@ -41,5 +81,32 @@ describe("exclusions and monitored rules in the engine", () => {
     const sqli = verdict.matches.filter((m) => m.category === "sqli");
     expect(sqli.length).toBeGreaterThan(0);
     expect(sqli.every((m) => m.monitored === true)).toBe(true);
+  });
+});
+
+describe("compileMatchFilter", () => {
+  it("accepts the targets a rule accepts and hands the filter back", () => {
+    const filter = { rules: ["tag:attack-sqli"], targets: ["args:q", "headers", "json:$.a.b", "!headers:cookie"] };
+    expect(compileMatchFilter(filter)).toBe(filter);
+    const everywhere = { rules: ["x"] };
+    expect(compileMatchFilter(everywhere)).toBe(everywhere);
+  });
+
+  it.each([
+    [["args:q", "argz:q"], /^targets\[1\]: unknown target "argz"$/],
+    [["headers:"], /^targets\[0\]: target "headers:" has an empty name/],
+    [["!args"], /^targets\[0\]: exclusion "!args" must name one value/],
+    [["!args:q"], /^targets: nothing is covered/],
+    [[], /^targets: nothing is covered/],
+  ])("rejects %j with policy_invalid", (targets, message) => {
+    let caught: unknown;
+    try {
+      compileMatchFilter({ rules: ["x"], targets });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(EngineError);
+    expect((caught as EngineError).code).toBe("policy_invalid");
+    expect((caught as EngineError).message).toMatch(message);
   });
 });

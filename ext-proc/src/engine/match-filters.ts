@@ -1,12 +1,59 @@
+import { EngineError } from "./engine-error.js";
 import type { RuleDefinition } from "./rule-definition.js";
+import { parseTargetSelector, selectsValue, type TargetSelector, type TargetSource } from "./target-sources.js";
 import type { MatchFilter, TransactionOptions } from "./types.js";
 
 const TAG_PREFIX = "tag:";
 
-/** Does a filter's target list cover this match target (`args:q`)? Absent list: every target. */
-function coversTarget(targets: readonly string[] | undefined, target: string): boolean {
-  if (targets === undefined) return true;
-  return targets.some((t) => target === t || (t.endsWith(":") ? target.startsWith(t) : target.startsWith(`${t}:`)));
+/** Every filter's targets parsed once, by filter: requests hand in the same filters again and again. */
+const parsedTargets = new WeakMap<MatchFilter, readonly TargetSelector[]>();
+
+/** A filter's targets parsed as a rule's are, or the reason they cannot be. */
+function parseTargets(targets: readonly string[]): TargetSelector[] | EngineError {
+  const selectors: TargetSelector[] = [];
+  for (const [index, text] of targets.entries()) {
+    const selector = parseTargetSelector(text);
+    if (typeof selector === "string") return EngineError.policyInvalid(`targets[${index}]`, selector);
+    selectors.push(selector);
+  }
+  if (!selectors.some((s) => !s.exclude)) {
+    return EngineError.policyInvalid("targets", 'nothing is covered: list what is, e.g. [args, "!args:q"]');
+  }
+  return selectors;
+}
+
+/**
+ * Parses a filter's targets with the rule target parser, once: a policy calls this as it
+ * compiles, so a bad target is a policy error and no request parses anything. Returns the filter,
+ * to be handed to `Engine.newTransaction` as it is. Throws EngineError `policy_invalid` naming
+ * the target.
+ */
+export function compileMatchFilter(filter: MatchFilter): MatchFilter {
+  if (filter.targets !== undefined) {
+    const parsed = parseTargets(filter.targets);
+    if (parsed instanceof EngineError) throw parsed;
+    parsedTargets.set(filter, parsed);
+  }
+  return filter;
+}
+
+function selectorsOf(filter: MatchFilter, targets: readonly string[]): readonly TargetSelector[] {
+  let selectors = parsedTargets.get(filter);
+  if (selectors === undefined) {
+    const parsed = parseTargets(targets);
+    // Not compiled first, and invalid: it covers nothing, so no match is dropped by mistake.
+    selectors = parsed instanceof EngineError ? [] : parsed;
+    parsedTargets.set(filter, selectors);
+  }
+  return selectors;
+}
+
+/**
+ * Does a filter cover a value of `source` named `name`? Exactly when a rule with the filter's
+ * targets would scan it; an absent list covers every value.
+ */
+function covers(filter: MatchFilter, source: TargetSource, name: string): boolean {
+  return filter.targets === undefined || selectsValue(selectorsOf(filter, filter.targets), source, name);
 }
 
 function selects(filter: MatchFilter, rule: RuleDefinition): boolean {
@@ -31,8 +78,9 @@ export class MatchFilters {
     return exclusions.length === 0 && monitored.length === 0 ? undefined : new MatchFilters(exclusions, monitored);
   }
 
-  excludes(rule: RuleDefinition, target: string): boolean {
-    return this.exclusions.some((f) => selects(f, rule) && coversTarget(f.targets, target));
+  /** Whether a match of `rule` on a value of `source` named `name` (as it arrived) is dropped. */
+  excludes(rule: RuleDefinition, source: TargetSource, name: string): boolean {
+    return this.exclusions.some((f) => selects(f, rule) && covers(f, source, name));
   }
 
   monitors(rule: RuleDefinition): boolean {

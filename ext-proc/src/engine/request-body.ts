@@ -1,12 +1,10 @@
 import type { EngineLimits } from "./engine-settings.js";
+import { isTextualMediaType, mediaType } from "./media-type.js";
 import { multipartBoundary, parseMultipart } from "./parsers/multipart-parser.js";
 import type { ValueSink } from "./parsers/value-sink.js";
 import { extractXmlText } from "./parsers/xml-text.js";
 import type { TruncationReason } from "./types.js";
 
-// Content types whose bodies are text an application may parse as parameters; anything else
-// (images, fonts, protobuf, octet streams) only gets raw-body rules.
-const TEXTUAL_TYPE = /^(?:text\/|application\/(?:x-www-form|javascript|ecmascript|graphql|csp-report|x-amz)|[^;]*(?:json|xml|form))/;
 // Printable name=value pairs from the start; binary or prose bodies are not sniffed as forms.
 const FORM_LIKE = /^[\w.%+*\-[\]$]{1,256}=[\x20-\x7e]*$/;
 
@@ -28,14 +26,19 @@ export function looksBinary(head: string): boolean {
 
 export type BodyKind = "form" | "json" | "multipart" | "xml" | "unknown";
 
-/** The kind the content type alone decides, or undefined when the body must be sniffed. */
+/**
+ * The kind the content type alone decides, or undefined when the body must be sniffed: a textual
+ * type (`isTextualMediaType`) that names no parser, or none. A binary type (images, fonts,
+ * protobuf, octet streams) is not sniffed for parameters.
+ */
 export function contentTypeKind(contentType: string): BodyKind | undefined {
   const type = contentType.toLowerCase();
   if (type.includes("multipart/")) return "multipart";
   if (type.includes("json")) return "json";
   if (type.includes("x-www-form-urlencoded")) return "form";
   if (type.includes("xml")) return "xml";
-  if (type !== "" && !TEXTUAL_TYPE.test(type)) return "unknown";
+  const media = mediaType(type);
+  if (media !== "" && !isTextualMediaType(media)) return "unknown";
   return undefined;
 }
 

@@ -93,7 +93,10 @@ export function isTargetSource(name: string): name is TargetSource {
 /** A parsed selector: which sources, optionally one name within them, and whether it excludes. */
 export interface TargetSelector {
   readonly sources: readonly TargetSource[];
-  /** Lower-case name (header, argument, cookie, JSON path) or undefined for the whole source. */
+  /**
+   * The name normalised as values are looked up by, or undefined for the whole source: a lookup
+   * name (`args:Q[]` → `q`) or a JSON path (`json:$.User.tags[0]` → `$.user.tags`).
+   */
   readonly name: string | undefined;
   readonly exclude: boolean;
 }
@@ -104,7 +107,7 @@ export function parseTargetSelector(text: string): TargetSelector | string {
   const body = exclude ? text.slice(1) : text;
   const colon = body.indexOf(":");
   const collection = colon < 0 ? body : body.slice(0, colon);
-  const name = colon < 0 ? undefined : body.slice(colon + 1).toLowerCase();
+  const name = colon < 0 ? undefined : selectorName(body.slice(colon + 1));
   if (name === "") return `target "${text}" has an empty name after ':'`;
   if (exclude && name === undefined) return `exclusion "${text}" must name one value, e.g. !headers:cookie`;
   const alias = TARGET_ALIASES[collection];
@@ -114,8 +117,96 @@ export function parseTargetSelector(text: string): TargetSelector | string {
 }
 
 /** The name a value is looked up by: lower-case, array suffixes (`a[]`, `a[x]`) dropped. */
-export function lookupName(name: string): string {
+function lookupName(name: string): string {
   const bracket = name.indexOf("[");
   const base = bracket > 0 ? name.slice(0, bracket) : name;
   return base.toLowerCase();
+}
+
+/** Sources whose values are named by their JSON path (`$.user.tags[2]`). */
+function isJsonSource(source: TargetSource): boolean {
+  return source === "json" || source === "json_keys";
+}
+
+/** `$`, `$.a`, `$[0]`: a name that is a JSON path rather than a key (`$where` is a key). */
+function isJsonPath(name: string): boolean {
+  return name === "$" || name.startsWith("$.") || name.startsWith("$[");
+}
+
+/** `$.user.tags[2]` is looked up as `tags`, so `args:tags` selects JSON leaves and keys too. */
+function jsonLeafName(path: string): string {
+  const dot = path.lastIndexOf(".");
+  return lookupName(dot < 0 ? path : path.slice(dot + 1));
+}
+
+/**
+ * `$.Items[3].tags[0]` → `$.items.tags`: a JSON path as selectors name it, lower-case and without
+ * array indexes, so `json:$.items.tags` selects the tags of every item, as `args:q` selects `q[]`.
+ */
+export function jsonPathName(path: string): string {
+  let open = path.indexOf("[");
+  if (open < 0) return path.toLowerCase();
+  let kept = "";
+  let from = 0;
+  while (open >= 0) {
+    let i = open + 1;
+    while (i < path.length && path.charCodeAt(i) >= 0x30 && path.charCodeAt(i) <= 0x39) i++;
+    if (i > open + 1 && path.charCodeAt(i) === 0x5d) {
+      kept += path.slice(from, open);
+      from = i + 1;
+    }
+    open = path.indexOf("[", i);
+  }
+  return (kept + path.slice(from)).toLowerCase();
+}
+
+/** A name written in a selector, normalised as the names of values are. */
+function selectorName(written: string): string {
+  return isJsonPath(written) ? jsonPathName(written) : lookupName(written);
+}
+
+/** The lookup name of a value of `source` named `name` as it arrived (a JSON path for JSON sources). */
+export function valueName(source: TargetSource, name: string): string {
+  return isJsonSource(source) ? jsonLeafName(name) : lookupName(name);
+}
+
+/** Whether a selector's name is a JSON path within `source`: its values are then also looked up by `jsonPathName`. */
+export function isJsonPathKey(source: TargetSource, key: string): boolean {
+  return isJsonSource(source) && isJsonPath(key);
+}
+
+/**
+ * Whether selectors, read as a rule's target list, select a value of `source` with this lookup
+ * name and JSON path: some selector takes it in and no excluding selector names it.
+ */
+function selectsNamed(
+  selectors: readonly TargetSelector[],
+  source: TargetSource,
+  name: string | undefined,
+  path: string | undefined,
+): boolean {
+  let included = false;
+  for (const selector of selectors) {
+    if (!selector.sources.includes(source)) continue;
+    const named = selector.name !== undefined && (selector.name === name || selector.name === path);
+    if (selector.exclude) {
+      if (named) return false;
+    } else if (selector.name === undefined || named) included = true;
+  }
+  return included;
+}
+
+/**
+ * Whether selectors select the values of `source` looked up by `key`, a name some selector gives
+ * (a JSON path key stands for the values at that path, whose lookup name is its last key), or
+ * undefined for the values no selector names.
+ */
+export function selectsKey(selectors: readonly TargetSelector[], source: TargetSource, key: string | undefined): boolean {
+  if (key !== undefined && isJsonPathKey(source, key)) return selectsNamed(selectors, source, jsonLeafName(key), key);
+  return selectsNamed(selectors, source, key, undefined);
+}
+
+/** Whether a rule with these selectors would scan a value of `source` named `name` as it arrived. */
+export function selectsValue(selectors: readonly TargetSelector[], source: TargetSource, name: string): boolean {
+  return selectsNamed(selectors, source, valueName(source, name), isJsonSource(source) ? jsonPathName(name) : undefined);
 }

@@ -1,12 +1,12 @@
 import { LIMIT_DENY_STATUS, type EngineSettings } from "./engine-settings.js";
 import { MatchFilters } from "./match-filters.js";
 import type { CompiledRule } from "./matching/compiled-rule.js";
-import type { ChainStep, RuleBatch, SourcePlans, ValuePlan } from "./matching/scan-plan.js";
+import { planFor, type ChainStep, type RuleBatch, type SourcePlans, type ValuePlan } from "./matching/scan-plan.js";
 import { BodyAccumulator, CHUNK_OVERLAP_BYTES } from "./body-accumulator.js";
-import { jsonLeafName, readableExcerpt, toByteString } from "./byte-strings.js";
+import { readableExcerpt, toByteString } from "./byte-strings.js";
 import { parseCookies } from "./parsers/cookie-parser.js";
 import { RequestBodyStream, type BodySink } from "./request-body-stream.js";
-import { isRequestPhase, lookupName, TARGET_LABELS, type TargetSource } from "./target-sources.js";
+import { isRequestPhase, TARGET_LABELS, type TargetSource } from "./target-sources.js";
 import type { TransformContext } from "./transformations/transform-context.js";
 import { parseUrlEncoded } from "./parsers/url-encoded-parser.js";
 import type {
@@ -166,11 +166,7 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
     }
     const plans = this.core.plans.get(source);
     if (!plans || value.length === 0) return true;
-    let plan = plans.other;
-    if (plans.byName.size > 0) {
-      const lookup = source === "json" ? jsonLeafName(name) : lookupName(name);
-      if (plans.byName.has(lookup)) plan = plans.byName.get(lookup);
-    }
+    const plan = planFor(plans, source, name);
     if (plan) this.scan(plan, value, source, name);
     return true;
   }
@@ -354,11 +350,11 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
     this.fired ??= new Set();
     if (this.fired.has(rule.index)) return;
     const definition = rule.definition;
+    // An excluded match is not a firing: the same rule may still match another target.
+    if (this.filters?.excludes(definition, source, name)) return;
+    this.fired.add(rule.index);
     const label = TARGET_LABELS[source];
     const target = name === "" || label === "header_names" ? label : `${label}:${name}`;
-    // An excluded match is not a firing: the same rule may still match another target.
-    if (this.filters?.excludes(definition, target)) return;
-    this.fired.add(rule.index);
     const monitored = this.filters?.monitors(definition) ?? false;
     const found = definition.negate ? bytes : rule.regex.exec(bytes)?.[0];
     const matched = found ? readableExcerpt(found) : "";

@@ -104,8 +104,10 @@ export interface Transaction {
 }
 
 /**
- * Selects rule matches: by rule id or tag (`tag:NAME`), optionally only on some targets (a target
- * name such as `args:password`, or a prefix ending in `:` such as `headers:`).
+ * Selects rule matches: by rule id or tag (`tag:NAME`), optionally only on some targets, written
+ * as a rule's targets are (`args:password`, `headers`, `json:$.comment`, `[headers, "!headers:cookie"]`)
+ * and covering exactly the values a rule with those targets would scan. `compileMatchFilter`
+ * checks and parses them once.
  */
 export interface MatchFilter {
   readonly rules: readonly string[];

@@ -82,6 +82,12 @@ describe("compilePolicy", () => {
     expect(scope.exclusions(request({ path: "/" }))).toEqual([]);
   });
 
+  it("rejects an exclusion target no rule could have, naming where it is", () => {
+    expect(() => compile("  exclusions:\n    - rules: [sqli-union-select]\n      targets: ['args:q', 'argz:q']\n")).toThrow(
+      /exclusions\[0\].*targets\[1\]: unknown target "argz"/s,
+    );
+  });
+
   it("lists rules in monitor mode", () => {
     const policy = compile("  ruleOverrides:\n    - rules: ['tag:attack-xss']\n      mode: monitor\n");
     expect(policy.resolve(request()).monitoredRules).toEqual([{ rules: ["tag:attack-xss"] }]);

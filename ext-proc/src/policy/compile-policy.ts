@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { compileEngine, DEFAULT_ENGINE_SETTINGS } from "../engine/compile-engine.js";
 import type { EngineSettings } from "../engine/engine-settings.js";
 import type { RuleDefinition } from "../engine/rule-definition.js";
+import { compileMatchFilter } from "../engine/match-filters.js";
 import type { Engine, MatchFilter } from "../engine/types.js";
 import { compileRedactor, DEFAULT_REDACTION_DETECTORS, type Redactor } from "../engine/redaction/index.js";
 import type { ActivePolicy, CompiledRedaction, ScopedPolicy } from "./active-policy.js";
@@ -150,9 +151,16 @@ function scoped(compiler: Compiler, name: string, settings: PolicySettings, path
   const engine = compileOnce(compiler, compiler.engines, key, path, () => compileEngine(engineConfig));
   if (engine === undefined) return undefined;
   for (const rule of rules) compiler.usedRules.set(rule.id, rule);
-  const conditional = settings.exclusions
-    .filter((e) => e.when !== undefined || e.targets !== undefined)
-    .map((e) => ({ applies: compileConditions(e.when), filter: { rules: e.rules, targets: e.targets } satisfies MatchFilter }));
+  // Targets are parsed here, as rule targets are: a target no rule could have is an error.
+  const conditional = settings.exclusions.flatMap((e, i) => {
+    if (e.when === undefined && e.targets === undefined) return [];
+    try {
+      return [{ applies: compileConditions(e.when), filter: compileMatchFilter({ rules: e.rules, targets: e.targets }) }];
+    } catch (error) {
+      compiler.issues.push(issueAt(compiler.parsed, [...path, "exclusions", i], error instanceof Error ? error.message : String(error)));
+      return [];
+    }
+  });
   return {
     scope: name,
     mode: settings.mode,

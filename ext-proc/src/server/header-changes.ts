@@ -25,35 +25,62 @@ export function decisionTags(decisionId: string, score: number, seen: readonly s
 }
 
 /**
+ * A scope's fixed header changes, built on its first request and shared by every later one:
+ * requests reuse these objects and never change them.
+ */
+interface ScopeChanges {
+  /** Request headers the policy removes, without repeats. */
+  readonly requestRemove: string[];
+  /** The request mutation when there is nothing to tag and no spoofed header to remove. */
+  readonly request: HeaderMutation | undefined;
+  readonly response: HeaderMutation | undefined;
+}
+
+const scopeChanges = new WeakMap<ScopedPolicy, ScopeChanges>();
+
+function changesOf(scope: ScopedPolicy): ScopeChanges {
+  let changes = scopeChanges.get(scope);
+  if (changes === undefined) {
+    const requestRemove = [...new Set(scope.requestChanges.removeHeaders)];
+    const { setHeaders, removeHeaders } = scope.responseChanges;
+    const set = Object.entries(setHeaders).map(([name, value]) => setHeader(name, value));
+    changes = {
+      requestRemove,
+      request: requestRemove.length === 0 ? undefined : headerMutation([], requestRemove),
+      response: set.length === 0 && removeHeaders.length === 0 ? undefined : headerMutation(set, [...removeHeaders]),
+    };
+    scopeChanges.set(scope, changes);
+  }
+  return changes;
+}
+
+/**
  * The request headers answer's mutation: the policy's forbidden headers and any x-meshrasp-*
- * header the client sent removed, and (if the policy says so) the decision tagged.
+ * header the client sent removed, and (if the policy says so) the decision tagged. A request
+ * that sent no x-meshrasp-* header and is not tagged gets the scope's shared mutation.
  */
 export function requestHeaderChanges(
   scope: ScopedPolicy,
   headers: readonly HeaderField[],
   tags: () => HeaderValueOption[],
 ): HeaderMutation | undefined {
-  const remove = new Set(scope.requestChanges.removeHeaders);
-  for (const header of headers) if (header.name.startsWith(OWN_PREFIX)) remove.add(header.name);
-  const set = scope.requestChanges.tagUpstream ? tags() : [];
-  if (remove.size === 0 && set.length === 0) return undefined;
-  return headerMutation(set, [...remove]);
+  const fixed = changesOf(scope);
+  let remove: string[] | undefined;
+  for (const { name } of headers) {
+    if (name.startsWith(OWN_PREFIX) && !(remove ?? fixed.requestRemove).includes(name)) {
+      remove ??= fixed.requestRemove.slice();
+      remove.push(name);
+    }
+  }
+  if (scope.requestChanges.tagUpstream) return headerMutation(tags(), remove ?? fixed.requestRemove);
+  return remove === undefined ? fixed.request : headerMutation([], remove);
 }
 
-const responseChanges = new WeakMap<ScopedPolicy, HeaderMutation | undefined>();
-
-/** The response headers answer's mutation, built once per scope. */
+/** The response headers answer's mutation: the scope's shared one, unless headers are to go too. */
 export function responseHeaderChanges(scope: ScopedPolicy, extraRemove: readonly string[] = []): HeaderMutation | undefined {
-  if (extraRemove.length > 0) {
-    const base = responseHeaderChanges(scope);
-    return headerMutation(base?.setHeaders ?? [], [...(base?.removeHeaders ?? []), ...extraRemove]);
-  }
-  if (responseChanges.has(scope)) return responseChanges.get(scope);
-  const { setHeaders, removeHeaders } = scope.responseChanges;
-  const set = Object.entries(setHeaders).map(([name, value]) => setHeader(name, value));
-  const mutation = set.length === 0 && removeHeaders.length === 0 ? undefined : headerMutation(set, [...removeHeaders]);
-  responseChanges.set(scope, mutation);
-  return mutation;
+  const base = changesOf(scope).response;
+  if (extraRemove.length === 0) return base;
+  return headerMutation(base?.setHeaders ?? [], [...(base?.removeHeaders ?? []), ...extraRemove]);
 }
 
 /** Categories of a verdict's matches added to those seen before, without repeats. */

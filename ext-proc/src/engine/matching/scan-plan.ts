@@ -1,6 +1,14 @@
 import type { RegisteredTransformation } from "../transformations/registry.js";
 import type { Transformation } from "../transformations/transform-context.js";
-import { PHASE_ORDER, TARGET_SOURCES, type TargetSource } from "../target-sources.js";
+import {
+  isJsonPathKey,
+  jsonPathName,
+  PHASE_ORDER,
+  selectsKey,
+  TARGET_SOURCES,
+  valueName,
+  type TargetSource,
+} from "../target-sources.js";
 import { CleanValues } from "./clean-values.js";
 import type { CompiledRule } from "./compiled-rule.js";
 import { sharedPatternSet, type PatternSet } from "./regex-cache.js";
@@ -84,9 +92,14 @@ export interface ValuePlan {
   readonly clean: CleanValues;
 }
 
-/** The plan for a source's values, chosen by lookup name (`headers:user-agent` rules) or `other`. */
+/**
+ * The plan for a source's values, chosen by the name a selector gives them (`headers:user-agent`,
+ * `json:$.user.name`) or `other`.
+ */
 export interface SourcePlan {
   readonly byName: ReadonlyMap<string, ValuePlan | undefined>;
+  /** Some keys of `byName` are JSON paths: values are looked up by path first. */
+  readonly byPath: boolean;
   readonly other: ValuePlan | undefined;
 }
 
@@ -107,16 +120,9 @@ function isJoinable(rule: CompiledRule): boolean {
  */
 const MAX_FOLDABLE_CHILDREN = 5;
 
-function appliesTo(rule: CompiledRule, source: TargetSource, name: string | undefined): boolean {
+function appliesTo(rule: CompiledRule, source: TargetSource, key: string | undefined): boolean {
   if (PHASE_ORDER[TARGET_SOURCES[source]] < PHASE_ORDER[rule.definition.phase]) return false;
-  let included = false;
-  for (const selector of rule.selectors) {
-    if (!selector.sources.includes(source)) continue;
-    if (selector.exclude) {
-      if (selector.name === name) return false;
-    } else if (selector.name === undefined || selector.name === name) included = true;
-  }
-  return included;
+  return selectsKey(rule.selectors, source, key);
 }
 
 interface OwnedRule {
@@ -238,7 +244,20 @@ export function buildSourcePlans(rules: readonly CompiledRule[]): SourcePlans {
     const byName = new Map<string, ValuePlan | undefined>();
     for (const name of names) byName.set(name, buildValuePlan(relevant.filter((r) => appliesTo(r, source, name))));
     const other = buildValuePlan(relevant.filter((r) => appliesTo(r, source, undefined)));
-    if (other || [...byName.values()].some(Boolean)) plans.set(source, { byName, other });
+    const byPath = [...names].some((name) => isJsonPathKey(source, name));
+    if (other || [...byName.values()].some(Boolean)) plans.set(source, { byName, byPath, other });
   }
   return plans;
+}
+
+/** The plan for a value of `source` named `name` as it arrived: by JSON path, lookup name, or `other`. */
+export function planFor(plans: SourcePlan, source: TargetSource, name: string): ValuePlan | undefined {
+  const byName = plans.byName;
+  if (byName.size === 0) return plans.other;
+  if (plans.byPath) {
+    const path = jsonPathName(name);
+    if (byName.has(path)) return byName.get(path);
+  }
+  const key = valueName(source, name);
+  return byName.has(key) ? byName.get(key) : plans.other;
 }

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseJson } from "./json-parser.js";
+import { decodeJsonFragment, parseJson } from "./json-parser.js";
 import { RecordingSink } from "./test-sink.js";
 
 describe("parseJson", () => {
@@ -55,6 +55,49 @@ describe("parseJson", () => {
         expect(sink.of("json")).toEqual([[`$.${key}[0]`, value]]);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+/** Text as the engine holds it: its UTF-8 bytes, one char each (a lone surrogate becomes U+FFFD). */
+const bytes = (text: string): string => Buffer.from(text, "utf8").toString("latin1");
+/** Every UTF-16 unit of `text` as a `\uXXXX` escape: what a client that escapes everything sends. */
+const escapeAll = (text: string): string =>
+  Array.from({ length: text.length }, (_, i) => `\\u${text.charCodeAt(i).toString(16).padStart(4, "0")}`).join("");
+
+/** Any UTF-16 text: lone and paired surrogates, quotes, backslashes and control characters too. */
+const anyText = fc.string({
+  unit: fc.oneof(
+    fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+    fc.constantFrom("\ud83d", "\ude00", "\ud83d\ude00", '"', "\\", "\n", "\u0000", "é"),
+  ),
+  maxLength: 40,
+});
+
+describe("JSON string escapes", () => {
+  it("decode surrogate pairs to one code point and lone surrogates to U+FFFD", () => {
+    expect(decodeJsonFragment("a\\ud83d\\ude00b")).toBe(bytes("a\u{1f600}b"));
+    expect(decodeJsonFragment("\\ud83dx\\ude00")).toBe(bytes("\ufffdx\ufffd"));
+    expect(decodeJsonFragment("\\u00e9\\/\\q")).toBe(bytes("é/q"));
+  });
+
+  it("keep a fragment's cut escape as it is", () => {
+    expect(decodeJsonFragment("abc\\u00")).toBe("abc\\u00");
+    expect(decodeJsonFragment("abc\\")).toBe("abc\\");
+  });
+
+  it("decode a fragment of any JSON.stringify output to the string's bytes, as the whole-string reader does", () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        const expected = bytes(text);
+        for (const quoted of [JSON.stringify(text), `"${escapeAll(text)}"`]) {
+          expect(decodeJsonFragment(bytes(quoted.slice(1, -1)))).toBe(expected);
+          const sink = new RecordingSink();
+          expect(parseJson(bytes(`[${quoted}]`), 64, sink)).toBe("complete");
+          expect(sink.of("json")).toEqual([["$[0]", expected]]);
+        }
+      }),
+      { numRuns: 3000 },
     );
   });
 });

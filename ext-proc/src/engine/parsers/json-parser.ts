@@ -13,6 +13,9 @@ export type JsonParseOutcome = "complete" | Extract<TruncationReason, "json_dept
 
 /** A JSON number, matched where the literal starts (sticky) and checked to span all of it. */
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+const BACKSLASH = 0x5c;
+/** What a backslash and this character stand for; any other escaped character stands for itself. */
+const ESCAPES: Readonly<Record<string, string>> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
 
 /**
  * A tolerant, iterative JSON scanner over a byte string: every object key goes to `json_keys`,
@@ -163,61 +166,28 @@ export class JsonScanner {
     this.pendingKeyPath = undefined;
   }
 
-  /** Reads the string whose opening quote is at `this.i`; undefined when the text ends first. */
+  /**
+   * Reads the string whose opening quote is at `this.i`; undefined when the text ends first or an
+   * escape is malformed.
+   */
   private readString(): string | undefined {
     const text = this.text;
-    // Pieces go into an array: a large string full of escapes must not become a rope of a
-    // million nodes.
-    let i = this.i + 1;
-    const end = text.indexOf('"', i);
-    if (end < 0) return undefined;
-    const plain = text.slice(i, end);
-    if (plain.indexOf("\\") < 0) {
-      this.i = end + 1;
-      return plain;
-    }
-    const parts: string[] = [];
-    // Jump between backslashes, remembering the next quote and the next backslash so each is
-    // searched for once per position: linear however many escapes the string holds.
-    let quote = end;
-    let slash = text.indexOf("\\", i);
-    for (;;) {
-      if (quote < i) quote = text.indexOf('"', i);
-      if (quote < 0) return undefined;
-      if (slash >= 0 && slash < i) slash = text.indexOf("\\", i);
-      if (slash < 0 || quote < slash) {
-        parts.push(text.slice(i, quote));
-        this.i = quote + 1;
-        return parts.join("");
-      }
-      parts.push(text.slice(i, slash));
-      i = slash;
-      const e = text[i + 1];
-      if (e === "u") {
-        let cp = 0;
-        for (let k = 2; k < 6; k++) {
-          const h = hexValue(text.charCodeAt(i + k));
-          if (h < 0) return undefined;
-          cp = cp * 16 + h;
-        }
-        i += 6;
-        if (cp >= 0xd800 && cp < 0xdc00 && text[i] === "\\" && text[i + 1] === "u") {
-          let lo = 0;
-          for (let k = 2; k < 6; k++) lo = lo * 16 + hexValue(text.charCodeAt(i + k));
-          if (lo >= 0xdc00 && lo < 0xe000) {
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            i += 6;
-          }
-        }
-        parts.push(cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp));
-      } else if (e === undefined) {
-        return undefined;
-      } else {
-        parts.push(ESCAPES[e] ?? e);
-        i += 2;
-      }
-    }
+    const from = this.i + 1;
+    let quote = text.indexOf('"', from);
+    // A quote after an odd run of backslashes is escaped. Each run is counted once: linear.
+    while (quote >= 0 && isEscaped(text, quote, from)) quote = text.indexOf('"', quote + 1);
+    if (quote < 0) return undefined;
+    const value = decodeEscapes(text.slice(from, quote), false);
+    if (value !== undefined) this.i = quote + 1;
+    return value;
   }
+}
+
+/** Whether the character at `at` follows an odd number of backslashes (not counting before `from`). */
+function isEscaped(text: string, at: number, from: number): boolean {
+  let i = at - 1;
+  while (i >= from && text.charCodeAt(i) === BACKSLASH) i--;
+  return (at - 1 - i) % 2 === 1;
 }
 
 function isWs(c: number): boolean {
@@ -240,21 +210,81 @@ function validLiteral(text: string, from: number, to: number): boolean {
 }
 
 /**
- * JSON escapes decoded in a piece of a string cut out of a streamed body. The piece may start or
- * end inside an escape; those few bytes stay as they are.
+ * JSON escapes decoded in a piece of a string cut out of a streamed body, as a whole string's
+ * are. The piece may start or end inside an escape; those few bytes stay as they are.
  */
 export function decodeJsonFragment(text: string): string {
-  if (text.indexOf("\\") < 0) return text;
-  return text.replace(/\\(?:u([0-9a-fA-F]{4})|(.))/gs, (whole, hex: string | undefined, e: string | undefined) => {
-    if (hex !== undefined) {
-      const cp = Number.parseInt(hex, 16);
-      return cp >= 0xd800 && cp < 0xe000 ? "\ufffd" : codePointToBytes(cp);
-    }
-    return (e !== undefined ? ESCAPES[e] : undefined) ?? whole;
-  });
+  return decodeEscapes(text, true);
 }
 
-const ESCAPES: Readonly<Record<string, string>> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+/** The four hex digits at `at` as a number, or -1 when the text ends or a digit is not hex. */
+function hex4(text: string, at: number): number {
+  if (at + 4 > text.length) return -1;
+  let value = 0;
+  for (let k = at; k < at + 4; k++) {
+    const digit = hexValue(text.charCodeAt(k));
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit < 0xdc00;
+}
+
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit < 0xe000;
+}
+
+/**
+ * The one decoder of JSON string escapes, for whole strings and streamed fragments alike. The
+ * result is a byte string: `\uXXXX` becomes the UTF-8 bytes of its code point, a surrogate pair
+ * those of the one code point it encodes, and a lone surrogate those of U+FFFD, as a UTF-8
+ * encoder writes it. Another escaped character stands for itself. A `\u` escape that is not four
+ * hex digits (or a backslash that ends the text) makes the result undefined, or with `lenient`
+ * stays as it is.
+ */
+function decodeEscapes(text: string, lenient: true): string;
+function decodeEscapes(text: string, lenient: boolean): string | undefined;
+function decodeEscapes(text: string, lenient: boolean): string | undefined {
+  let slash = text.indexOf("\\");
+  if (slash < 0) return text;
+  // Pieces go into an array: a large string full of escapes must not become a rope of a
+  // million nodes.
+  const parts: string[] = [];
+  let from = 0;
+  while (slash >= 0) {
+    parts.push(text.slice(from, slash));
+    const escape = text[slash + 1];
+    let decoded: string | undefined;
+    let next = slash + 2;
+    if (escape === "u") {
+      let unit = hex4(text, slash + 2);
+      next = slash + 6;
+      if (isHighSurrogate(unit) && text.charCodeAt(next) === BACKSLASH && text[next + 1] === "u") {
+        const low = hex4(text, next + 2);
+        if (isLowSurrogate(low)) {
+          unit = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
+          next += 6;
+        }
+      }
+      if (unit >= 0) decoded = codePointToBytes(isHighSurrogate(unit) || isLowSurrogate(unit) ? 0xfffd : unit);
+    } else if (escape !== undefined) {
+      decoded = ESCAPES[escape] ?? escape;
+    }
+    if (decoded === undefined) {
+      if (!lenient) return undefined;
+      decoded = "\\";
+      next = slash + 1;
+    }
+    parts.push(decoded);
+    from = next;
+    slash = text.indexOf("\\", from);
+  }
+  parts.push(text.slice(from));
+  return parts.join("");
+}
 
 function scanLiteral(text: string, from: number): number {
   let i = from;

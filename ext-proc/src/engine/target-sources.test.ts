@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { parseRuleDefinitions } from "../policy/rule-packs.js";
+import { compileEngine, DEFAULT_ENGINE_SETTINGS } from "./compile-engine.js";
+import { compileMatchFilter } from "./match-filters.js";
+import { jsonPathName, parseTargetSelector } from "./target-sources.js";
+import type { Budget, MatchFilter, Transaction } from "./types.js";
+
+const never: Budget = { exceeded: () => false };
+const MARK = "zqzq";
+
+/** One request carrying MARK in exactly one value, as a name, a value or a JSON key. */
+interface Probe {
+  readonly what: string;
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly form?: string;
+  readonly json?: unknown;
+}
+
+const PROBES: readonly Probe[] = [
+  { what: "query ?Q=", path: `/?Q=${MARK}` },
+  { what: "query ?q[]=", path: `/?q[]=${MARK}` },
+  { what: "query ?q[2]=", path: `/?q[2]=${MARK}` },
+  { what: "query ?other=", path: `/?other=${MARK}` },
+  { what: "query name", path: `/?${MARK}=1` },
+  { what: "form q=", path: "/", form: `q=${MARK}` },
+  { what: "form name", path: "/", form: `${MARK}=1` },
+  { what: "JSON $.q", path: "/", json: { q: MARK } },
+  { what: "JSON $.a.q[0]", path: "/", json: { a: { q: [MARK] } } },
+  { what: "JSON $.A.b", path: "/", json: { A: { b: MARK } } },
+  { what: "JSON key", path: "/", json: { [MARK]: 1 } },
+  { what: "JSON key $.a.<mark>", path: "/", json: { a: { [MARK]: 1 } } },
+  { what: "header x-q", path: "/", headers: { "x-q": MARK } },
+  { what: "cookie q", path: "/", headers: { cookie: `q=${MARK}` } },
+];
+
+const TARGETS: readonly (readonly string[])[] = [
+  ["args"],
+  ["args:q"],
+  ["args:Q[]"],
+  ["query_args:q"],
+  ["body_args:q"],
+  ["json"],
+  ["json:$.q"],
+  ["json:$.a.q"],
+  ["json:$.a.b"],
+  ["args:b"],
+  ["args_names"],
+  [`args_names:${MARK}`],
+  [`json_keys:${MARK}`],
+  [`json_keys:$.a.${MARK}`],
+  ["args", "!args:q"],
+  ["headers:x-q"],
+  ["request_cookies:q"],
+];
+
+/** Every source a probe puts MARK in, each once: the Cookie header is left to `cookies`. */
+const EVERYWHERE = ["args", "args_names", "headers", "!headers:cookie", "header_names", "cookies", "cookie_names"];
+
+function rule(id: string, targets: readonly string[]): unknown {
+  return { id, message: id, category: "test", targets, transforms: [], regex: MARK, action: "log" };
+}
+
+function send(tx: Transaction, probe: Probe): string[] {
+  const contentType = probe.json !== undefined ? "application/json" : probe.form !== undefined ? "application/x-www-form-urlencoded" : undefined;
+  const headers = Object.entries({ ...probe.headers, ...(contentType ? { "content-type": contentType } : {}) }).map(([name, value]) => ({
+    name,
+    value: Buffer.from(value),
+  }));
+  const fired = tx.inspectRequestHeaders({ method: "POST", path: probe.path, authority: "a", scheme: "http", headers }, never).matches;
+  const body = probe.json !== undefined ? JSON.stringify(probe.json) : probe.form;
+  if (body === undefined) return fired.map((m) => m.ruleId);
+  const more = tx.inspectRequestBody(Buffer.from(body), { last: true, complete: true }, never).matches;
+  return [...fired, ...more].map((m) => m.ruleId);
+}
+
+describe("target selectors", () => {
+  it("normalise names as values are looked up: lower case, array suffixes and indexes dropped", () => {
+    expect(parseTargetSelector("args:Q[]")).toMatchObject({ name: "q" });
+    expect(parseTargetSelector("json:$.Items[3].tags[0]")).toMatchObject({ name: "$.items.tags" });
+    expect(parseTargetSelector("json_keys:$where")).toMatchObject({ name: "$where" });
+    expect(jsonPathName("$.a[x].b[12]")).toBe("$.a[x].b");
+  });
+
+  it("args_names:NAME selects that name in queries, forms and JSON keys alike", () => {
+    const engine = compileEngine({ ...DEFAULT_ENGINE_SETTINGS, rules: parseRuleDefinitions([rule("names", [`args_names:${MARK}`])], "test") });
+    const names = PROBES.filter((p) => p.what.includes("name") || p.what.startsWith("JSON key"));
+    for (const probe of names) expect(send(engine.newTransaction(), probe), probe.what).toEqual(["names"]);
+    for (const probe of PROBES.filter((p) => !names.includes(p))) expect(send(engine.newTransaction(), probe), probe.what).toEqual([]);
+  });
+
+  it("a JSON path selects the values at that path (array elements included) and no other", () => {
+    const engine = compileEngine({ ...DEFAULT_ENGINE_SETTINGS, rules: parseRuleDefinitions([rule("path", ["json:$.A.q"])], "test") });
+    const fired = PROBES.filter((probe) => send(engine.newTransaction(), probe).length > 0).map((p) => p.what);
+    expect(fired).toEqual(["JSON $.a.q[0]"]);
+  });
+
+  // What a rule on some targets scans and what an exclusion on the same targets covers are one
+  // thing: for every pair, the rule fires exactly when the exclusion drops a catch-all's match.
+  it.each(TARGETS.map((targets) => [targets.join(", "), targets] as const))("an exclusion on [%s] covers what a rule on it scans", (_, targets) => {
+    const rules = parseRuleDefinitions([rule("scoped", targets), rule("catch-all", EVERYWHERE)], "test");
+    const engine = compileEngine({ ...DEFAULT_ENGINE_SETTINGS, rules });
+    const exclusion: MatchFilter = compileMatchFilter({ rules: ["catch-all"], targets });
+    for (const probe of PROBES) {
+      const scanned = send(engine.newTransaction(), probe);
+      expect(scanned, probe.what).toContain("catch-all");
+      const covered = !send(engine.newTransaction({ exclusions: [exclusion] }), probe).includes("catch-all");
+      expect(covered, `${probe.what}: covered`).toBe(scanned.includes("scoped"));
+    }
+  });
+});
