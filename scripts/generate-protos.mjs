@@ -35,18 +35,26 @@ const tsProtoOptions = [
  * Buffer view here either way.
  */
 function viewDecodedBytes(file) {
-  const source = readFileSync(file, "utf8");
+  let source = readFileSync(file, "utf8");
   const copy = "Buffer.from(reader.bytes())";
-  if (!source.includes(copy)) return;
-  const helper = [
-    "",
-    "/** A Buffer over the reader's bytes, without copying them (added by scripts/generate-protos.mjs). */",
-    "function bytesView(bytes: Uint8Array): Buffer {",
-    "  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);",
-    "}",
-    "",
-  ].join("\n");
-  writeFileSync(file, source.replaceAll(copy, "bytesView(reader.bytes())") + helper);
+  const empty = "Buffer.alloc(0)";
+  const helpers = [];
+  if (source.includes(copy)) {
+    source = source.replaceAll(copy, "bytesView(reader.bytes())");
+    helpers.push(
+      "/** A Buffer over the reader's bytes, without copying them (added by scripts/generate-protos.mjs). */",
+      "function bytesView(bytes: Uint8Array): Buffer {",
+      "  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);",
+      "}",
+    );
+  }
+  // Every decoded header starts from a default with an empty raw_value: one shared empty Buffer
+  // (it has no bytes to change) instead of a new one per header.
+  if (source.includes(empty)) {
+    source = source.replaceAll(empty, "EMPTY_BYTES");
+    helpers.push("/** The default of every bytes field (added by scripts/generate-protos.mjs). */", "const EMPTY_BYTES = Buffer.alloc(0);");
+  }
+  if (helpers.length > 0) writeFileSync(file, `${source}\n${helpers.join("\n")}\n`);
 }
 
 const work = stageProtoTree();

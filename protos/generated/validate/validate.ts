@@ -3798,14 +3798,14 @@ export const StringRules: MessageFns<StringRules> = {
 
 function createBaseBytesRules(): BytesRules {
   return {
-    const: Buffer.alloc(0),
+    const: EMPTY_BYTES,
     len: "0",
     minLen: "0",
     maxLen: "0",
     pattern: "",
-    prefix: Buffer.alloc(0),
-    suffix: Buffer.alloc(0),
-    contains: Buffer.alloc(0),
+    prefix: EMPTY_BYTES,
+    suffix: EMPTY_BYTES,
+    contains: EMPTY_BYTES,
     in: [],
     notIn: [],
     wellKnown: undefined,
@@ -3992,14 +3992,14 @@ export const BytesRules: MessageFns<BytesRules> = {
   },
   fromPartial<I extends Exact<DeepPartial<BytesRules>, I>>(object: I): BytesRules {
     const message = createBaseBytesRules();
-    message.const = object.const ?? Buffer.alloc(0);
+    message.const = object.const ?? EMPTY_BYTES;
     message.len = object.len ?? "0";
     message.minLen = object.minLen ?? "0";
     message.maxLen = object.maxLen ?? "0";
     message.pattern = object.pattern ?? "";
-    message.prefix = object.prefix ?? Buffer.alloc(0);
-    message.suffix = object.suffix ?? Buffer.alloc(0);
-    message.contains = object.contains ?? Buffer.alloc(0);
+    message.prefix = object.prefix ?? EMPTY_BYTES;
+    message.suffix = object.suffix ?? EMPTY_BYTES;
+    message.contains = object.contains ?? EMPTY_BYTES;
     message.in = object.in?.map((e) => e) || [];
     message.notIn = object.notIn?.map((e) => e) || [];
     switch (object.wellKnown?.$case) {
@@ -4832,3 +4832,5 @@ export interface MessageFns<T> {
 function bytesView(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+/** The default of every bytes field (added by scripts/generate-protos.mjs). */
+const EMPTY_BYTES = Buffer.alloc(0);

@@ -81,7 +81,7 @@ export interface Any {
 }
 
 function createBaseAny(): Any {
-  return { typeUrl: "", value: Buffer.alloc(0) };
+  return { typeUrl: "", value: EMPTY_BYTES };
 }
 
 export const Any: MessageFns<Any> = {
@@ -142,7 +142,7 @@ export const Any: MessageFns<Any> = {
   fromPartial<I extends Exact<DeepPartial<Any>, I>>(object: I): Any {
     const message = createBaseAny();
     message.typeUrl = object.typeUrl ?? "";
-    message.value = object.value ?? Buffer.alloc(0);
+    message.value = object.value ?? EMPTY_BYTES;
     return message;
   },
 };
@@ -171,3 +171,5 @@ export interface MessageFns<T> {
 function bytesView(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+/** The default of every bytes field (added by scripts/generate-protos.mjs). */
+const EMPTY_BYTES = Buffer.alloc(0);

@@ -4432,7 +4432,7 @@ function createBaseUninterpretedOption(): UninterpretedOption {
     positiveIntValue: "0",
     negativeIntValue: "0",
     doubleValue: 0,
-    stringValue: Buffer.alloc(0),
+    stringValue: EMPTY_BYTES,
     aggregateValue: "",
   };
 }
@@ -4554,7 +4554,7 @@ export const UninterpretedOption: MessageFns<UninterpretedOption> = {
     message.positiveIntValue = object.positiveIntValue ?? "0";
     message.negativeIntValue = object.negativeIntValue ?? "0";
     message.doubleValue = object.doubleValue ?? 0;
-    message.stringValue = object.stringValue ?? Buffer.alloc(0);
+    message.stringValue = object.stringValue ?? EMPTY_BYTES;
     message.aggregateValue = object.aggregateValue ?? "";
     return message;
   },
@@ -5425,3 +5425,5 @@ export interface MessageFns<T> {
 function bytesView(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+/** The default of every bytes field (added by scripts/generate-protos.mjs). */
+const EMPTY_BYTES = Buffer.alloc(0);

@@ -569,7 +569,7 @@ export const StringValue: MessageFns<StringValue> = {
 };
 
 function createBaseBytesValue(): BytesValue {
-  return { value: Buffer.alloc(0) };
+  return { value: EMPTY_BYTES };
 }
 
 export const BytesValue: MessageFns<BytesValue> = {
@@ -618,7 +618,7 @@ export const BytesValue: MessageFns<BytesValue> = {
   },
   fromPartial<I extends Exact<DeepPartial<BytesValue>, I>>(object: I): BytesValue {
     const message = createBaseBytesValue();
-    message.value = object.value ?? Buffer.alloc(0);
+    message.value = object.value ?? EMPTY_BYTES;
     return message;
   },
 };
@@ -647,3 +647,5 @@ export interface MessageFns<T> {
 function bytesView(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+/** The default of every bytes field (added by scripts/generate-protos.mjs). */
+const EMPTY_BYTES = Buffer.alloc(0);

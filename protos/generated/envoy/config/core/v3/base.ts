@@ -1711,7 +1711,7 @@ export const RuntimeFeatureFlag: MessageFns<RuntimeFeatureFlag> = {
 };
 
 function createBaseKeyValue(): KeyValue {
-  return { key: "", value: Buffer.alloc(0) };
+  return { key: "", value: EMPTY_BYTES };
 }
 
 export const KeyValue: MessageFns<KeyValue> = {
@@ -1772,7 +1772,7 @@ export const KeyValue: MessageFns<KeyValue> = {
   fromPartial<I extends Exact<DeepPartial<KeyValue>, I>>(object: I): KeyValue {
     const message = createBaseKeyValue();
     message.key = object.key ?? "";
-    message.value = object.value ?? Buffer.alloc(0);
+    message.value = object.value ?? EMPTY_BYTES;
     return message;
   },
 };
@@ -1983,7 +1983,7 @@ export const QueryParameter: MessageFns<QueryParameter> = {
 };
 
 function createBaseHeaderValue(): HeaderValue {
-  return { key: "", value: "", rawValue: Buffer.alloc(0) };
+  return { key: "", value: "", rawValue: EMPTY_BYTES };
 }
 
 export const HeaderValue: MessageFns<HeaderValue> = {
@@ -2056,7 +2056,7 @@ export const HeaderValue: MessageFns<HeaderValue> = {
     const message = createBaseHeaderValue();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
-    message.rawValue = object.rawValue ?? Buffer.alloc(0);
+    message.rawValue = object.rawValue ?? EMPTY_BYTES;
     return message;
   },
 };
@@ -3062,3 +3062,5 @@ export interface MessageFns<T> {
 function bytesView(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+/** The default of every bytes field (added by scripts/generate-protos.mjs). */
+const EMPTY_BYTES = Buffer.alloc(0);

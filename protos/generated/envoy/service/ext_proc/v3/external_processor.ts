@@ -994,7 +994,7 @@ export const HttpHeaders_AttributesEntry: MessageFns<HttpHeaders_AttributesEntry
 };
 
 function createBaseHttpBody(): HttpBody {
-  return { body: Buffer.alloc(0), endOfStream: false, endOfStreamWithoutMessage: false, grpcMessageCompressed: false };
+  return { body: EMPTY_BYTES, endOfStream: false, endOfStreamWithoutMessage: false, grpcMessageCompressed: false };
 }
 
 export const HttpBody: MessageFns<HttpBody> = {
@@ -1076,7 +1076,7 @@ export const HttpBody: MessageFns<HttpBody> = {
   },
   fromPartial<I extends Exact<DeepPartial<HttpBody>, I>>(object: I): HttpBody {
     const message = createBaseHttpBody();
-    message.body = object.body ?? Buffer.alloc(0);
+    message.body = object.body ?? EMPTY_BYTES;
     message.endOfStream = object.endOfStream ?? false;
     message.endOfStreamWithoutMessage = object.endOfStreamWithoutMessage ?? false;
     message.grpcMessageCompressed = object.grpcMessageCompressed ?? false;
@@ -1520,7 +1520,7 @@ export const CommonResponse: MessageFns<CommonResponse> = {
 };
 
 function createBaseImmediateResponse(): ImmediateResponse {
-  return { status: undefined, headers: undefined, body: Buffer.alloc(0), grpcStatus: undefined, details: "" };
+  return { status: undefined, headers: undefined, body: EMPTY_BYTES, grpcStatus: undefined, details: "" };
 }
 
 export const ImmediateResponse: MessageFns<ImmediateResponse> = {
@@ -1619,7 +1619,7 @@ export const ImmediateResponse: MessageFns<ImmediateResponse> = {
     message.headers = (object.headers !== undefined && object.headers !== null)
       ? HeaderMutation.fromPartial(object.headers)
       : undefined;
-    message.body = object.body ?? Buffer.alloc(0);
+    message.body = object.body ?? EMPTY_BYTES;
     message.grpcStatus = (object.grpcStatus !== undefined && object.grpcStatus !== null)
       ? GrpcStatus.fromPartial(object.grpcStatus)
       : undefined;
@@ -1751,7 +1751,7 @@ export const HeaderMutation: MessageFns<HeaderMutation> = {
 };
 
 function createBaseStreamedBodyResponse(): StreamedBodyResponse {
-  return { body: Buffer.alloc(0), endOfStream: false, endOfStreamWithoutMessage: false, grpcMessageCompressed: false };
+  return { body: EMPTY_BYTES, endOfStream: false, endOfStreamWithoutMessage: false, grpcMessageCompressed: false };
 }
 
 export const StreamedBodyResponse: MessageFns<StreamedBodyResponse> = {
@@ -1833,7 +1833,7 @@ export const StreamedBodyResponse: MessageFns<StreamedBodyResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<StreamedBodyResponse>, I>>(object: I): StreamedBodyResponse {
     const message = createBaseStreamedBodyResponse();
-    message.body = object.body ?? Buffer.alloc(0);
+    message.body = object.body ?? EMPTY_BYTES;
     message.endOfStream = object.endOfStream ?? false;
     message.endOfStreamWithoutMessage = object.endOfStreamWithoutMessage ?? false;
     message.grpcMessageCompressed = object.grpcMessageCompressed ?? false;
@@ -2005,3 +2005,5 @@ export interface MessageFns<T> {
 function bytesView(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+/** The default of every bytes field (added by scripts/generate-protos.mjs). */
+const EMPTY_BYTES = Buffer.alloc(0);
