@@ -87,14 +87,16 @@ export class DecisionRecord {
   /**
    * Decision data for Envoy's dynamic metadata (access logs, later filters): sent with denies,
    * with any phase that matched something, and with the last answer of the request direction.
+   * `action` is what was carried out, as in the metrics: a deny verdict that the answer does not
+   * carry out (monitor mode, a leak only logged) is `log`.
    */
-  metadata(verdict: Verdict | undefined, final: boolean): Record<string, unknown> | undefined {
+  metadata(verdict: Verdict | undefined, final: boolean, carriedOut = false): Record<string, unknown> | undefined {
     if (verdict === undefined) return undefined;
     if (!final && verdict.matches.length === 0 && verdict.action === "allow") return undefined;
     return {
       [METADATA_NAMESPACE]: {
         decision_id: this.id,
-        action: verdict.action,
+        action: verdict.action === "deny" && !carriedOut ? "log" : verdict.action,
         score: verdict.score,
         rules: verdict.matches.map((m) => m.ruleId).join(","),
         policy_hash: this.policyHash,

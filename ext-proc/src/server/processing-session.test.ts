@@ -195,9 +195,10 @@ describe("ProcessingSession", () => {
     expect(engine.calls).toHaveLength(1);
   });
 
-  it("does not deny in monitor mode", () => {
+  it("does not deny in monitor mode, and tells Envoy the deny was only logged", () => {
     const answer = session(new RecordingEngine(), { mode: "monitor" }).handle(message(headers("/evil", true)));
     expect(answer?.response?.$case).toBe("requestHeaders");
+    expect(answer?.dynamicMetadata?.meshrasp).toMatchObject({ action: "log", rules: "T-1" });
   });
 
   it("adds the policy's deny headers", () => {

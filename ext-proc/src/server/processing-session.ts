@@ -406,7 +406,7 @@ export class ProcessingSession {
         headers: scope.denyHeaders,
         details: `meshrasp_denied:${rule}`,
       },
-      this.decision.metadata(verdict, true),
+      this.decision.metadata(verdict, true, true),
     );
   }
 
