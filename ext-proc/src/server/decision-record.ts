@@ -75,8 +75,11 @@ export class DecisionRecord {
     this.logger.info(securityEvent(context, phase, verdict, enforced));
   }
 
-  /** Once per request and reason: a verdict lists every reason so far, not only its phase's. */
-  private countTruncations(verdict: Verdict): void {
+  /**
+   * Once per request and reason: a verdict lists every reason so far, not only its phase's. Also
+   * called on its own for a phase that fails closed on its time budget, which is never recorded.
+   */
+  countTruncations(verdict: Verdict): void {
     for (const reason of verdict.truncated) {
       if (this.truncations.has(reason)) continue;
       this.truncations.add(reason);

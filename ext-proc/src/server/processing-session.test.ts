@@ -9,7 +9,10 @@ import { createMetrics } from "../telemetry/metrics.js";
 import { ProcessingSession } from "./processing-session.js";
 import { StreamError } from "./protocol-error.js";
 
-/** An engine that denies any phase whose data contains "evil" and records what it was given. */
+/**
+ * An engine that denies any phase whose data contains "evil", reports its time budget spent on
+ * "slow", and records what it was given.
+ */
 class RecordingEngine implements Engine {
   readonly calls: { phase: Phase; data: string; info?: BodyChunkInfo }[] = [];
   throwOn: Phase | undefined;
@@ -26,7 +29,7 @@ class RecordingEngine implements Engine {
         matches: evil
           ? [{ ruleId: "T-1", category: "test", severity: "critical", score: 5, phase, target: "x", matched: "evil" }]
           : [],
-        truncated: [],
+        truncated: data.includes("slow") ? ["time_budget"] : [],
       };
     };
     return {
@@ -233,6 +236,20 @@ describe("ProcessingSession", () => {
     });
     s.handle(message(headers("/cart/add?id=1", true, { ":authority": "Shop.Example:8443" })));
     expect(seen).toEqual([{ workload: "checkout", namespace: "shop", host: "shop.example", path: "/cart/add", method: "POST" }]);
+  });
+
+  it("counts a time-budget truncation that fails the stream closed before any decision is recorded", async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    const scope = scopeOf(new RecordingEngine());
+    const s = new ProcessingSession({
+      policy: { name: "t", version: "1", hash: "h", resolve: () => scope },
+      metrics,
+      logger: createLogger("silent", new Writable({ write: (_c, _e, cb) => cb() })),
+      metadataIdentity: { workload: "w", namespace: "n" },
+    });
+    expect(() => s.handle(message(headers("/slow", true)))).toThrow(expect.objectContaining({ code: "inspection_timeout" }));
+    const counted = (await metrics.truncations.get()).values.find((v) => v.labels.reason === "time_budget");
+    expect(counted?.value).toBe(1);
   });
 
   it("removes forbidden and spoofed x-meshrasp-* request headers and tags the decision upstream", () => {

@@ -430,6 +430,7 @@ export class ProcessingSession {
       // Truncation reasons are cumulative: act on the budget once, in the phase that ran out.
       this.timedOut = true;
       if (verdict.action !== "deny") {
+        this.decision.countTruncations(verdict);
         const limit = scope.phaseBudgetMs;
         this.inspectionFailed(phase, new StreamError("inspection_timeout", `inspection of ${phase} exceeded ${limit} ms`));
       }
