@@ -1,15 +1,14 @@
 /**
- * Starts meshrasp in-process with its default policy, on ephemeral ports, once per test file, and gives the tests a
- * fake Envoy connected to it plus its admin endpoint.
+ * Starts meshrasp in-process (test/support/in-process.ts) with its default policy, once per test file, and gives
+ * the tests a fake Envoy connected to it plus its admin endpoint.
  */
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { Writable } from "node:stream";
 import { credentials } from "@grpc/grpc-js";
-import { startMeshrasp } from "../../ext-proc/src/cli/serve.js";
 import {
   HealthCheckResponse_ServingStatus,
   HealthClient,
 } from "../../protos/generated/grpc/health/v1/health.js";
+import { startInProcess } from "../support/in-process.js";
 import { AdminClient } from "./admin-metrics.js";
 import { FakeEnvoy } from "./fake-envoy.js";
 
@@ -29,47 +28,25 @@ export interface RunningMeshrasp extends MeshraspUnderTest {
   stop(): Promise<void>;
 }
 
-/** Keeps the server's log in memory: the suite's output stays readable and tests can count lines. */
-class LogCapture extends Writable {
-  readonly lines: Record<string, unknown>[] = [];
-  private partial = "";
-
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    const text = this.partial + chunk.toString();
-    const complete = text.split("\n");
-    this.partial = complete.pop() ?? "";
-    for (const line of complete) if (line.trim() !== "") this.lines.push(JSON.parse(line) as Record<string, unknown>);
-    done();
-  }
-}
-
 /** Starts one server; `useMeshrasp` is the usual way, this is for tests that stop it themselves. */
 export async function startMeshraspUnderTest(drainMs = 200): Promise<RunningMeshrasp> {
-  const log = new LogCapture();
-  const app = await startMeshrasp({
-    grpc: "127.0.0.1:0",
-    admin: "127.0.0.1:0",
-    drainMs,
-    logLevel: "info",
-    logDestination: log,
-    processMetrics: false,
-  });
-  const address = `127.0.0.1:${app.grpcPort}`;
+  const running = await startInProcess({ drainMs });
+  const address = `127.0.0.1:${running.app.grpcPort}`;
   const envoy = new FakeEnvoy(address);
   const healthClient = new HealthClient(address, credentials.createInsecure());
   return {
     envoy,
-    admin: new AdminClient(app.adminPort),
-    logLines: () => log.lines,
+    admin: new AdminClient(running.app.adminPort),
+    logLines: () => running.logs,
     health: () =>
       new Promise((resolve, reject) => {
         healthClient.check({ service: "" }, (error, response) => (error === null ? resolve(response.status) : reject(error)));
       }),
-    shutdown: () => app.shutdown(),
+    shutdown: () => running.app.shutdown(),
     async stop() {
       envoy.close();
       healthClient.close();
-      await app.shutdown();
+      await running.stop();
     },
   };
 }
