@@ -17,10 +17,13 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
 COPY tsconfig.json tsconfig.build.json ./
 COPY protos/generated ./protos/generated
 COPY ext-proc ./ext-proc
+COPY scripts/prune-build-only.mjs ./scripts/prune-build-only.mjs
 # re2 keeps its vendored sources and ~70 MB of compiler output next to the addon: only the addon
-# is loaded at run time, and its debug symbols (about 20 MB) are not needed either.
+# is loaded at run time, and its debug symbols (about 20 MB) are not needed either. What only
+# builds the addon (node-gyp's tree, nan) goes too: node_modules 40 -> 30 MB.
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && node scripts/prune-build-only.mjs \
  && rm -rf node_modules/re2/vendor node_modules/re2/build/Release/obj.target node_modules/re2/build/Release/.deps \
  && strip --strip-debug node_modules/re2/build/Release/re2.node
 
