@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseRuleDefinitions } from "../policy/rule-packs.js";
 import { compileEngine, DEFAULT_ENGINE_SETTINGS } from "./compile-engine.js";
 import { compileMatchFilter } from "./match-filters.js";
-import { jsonPathName, parseTargetSelector } from "./target-sources.js";
+import { jsonPathName, parseTargetSelector, TARGET_LABELS, type TargetSource } from "./target-sources.js";
 import type { Budget, MatchFilter, Transaction } from "./types.js";
 
 const never: Budget = { exceeded: () => false };
@@ -75,6 +75,13 @@ function send(tx: Transaction, probe: Probe): string[] {
 }
 
 describe("target selectors", () => {
+  it("parse every label a match can carry, covering that label's source: events name what exclusions may target", () => {
+    for (const [source, label] of Object.entries(TARGET_LABELS) as [TargetSource, string][]) {
+      const selector = parseTargetSelector(`${label}:x`);
+      expect(typeof selector === "string" ? selector : selector.sources, label).toContain(source);
+    }
+  });
+
   it("normalise names as values are looked up: lower case, array suffixes and indexes dropped", () => {
     expect(parseTargetSelector("args:Q[]")).toMatchObject({ name: "q" });
     expect(parseTargetSelector("json:$.Items[3].tags[0]")).toMatchObject({ name: "$.items.tags" });

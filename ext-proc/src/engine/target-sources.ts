@@ -42,6 +42,8 @@ export const TARGET_ALIASES: Readonly<Record<string, readonly TargetSource[]>> =
   args: ["query_args", "body_args", "json", "multipart", "xml_text"],
   args_names: ["query_arg_names", "body_arg_names", "json_keys", "multipart_names"],
   request_cookies: ["cookies"],
+  // How multipart file names are labelled in matches: a label must work as an exclusion target.
+  files: ["multipart_filenames"],
 };
 
 /** How a source appears in a match's `target` (`args:q`, `json:$.a`, `body`). */

@@ -12,7 +12,7 @@ import type { Engine, MatchFilter } from "../engine/types.js";
 import { compileRedactor, DEFAULT_REDACTION_DETECTORS, type Redactor } from "../engine/redaction/index.js";
 import type { ActivePolicy, CompiledRedaction, ScopedPolicy } from "./active-policy.js";
 import { canonicalJson } from "./canonical-json.js";
-import { issueAt, type ParsedPolicy, type PolicyRedaction, type PolicySettings } from "./policy-document.js";
+import { issueAt, type ParsedPolicy, type PolicyExclusion, type PolicyRedaction, type PolicySettings } from "./policy-document.js";
 import { PolicyError, type PolicyIssue } from "./policy-error.js";
 import { mediaType } from "./media-type.js";
 import { compileConditions } from "./request-conditions.js";
@@ -69,6 +69,13 @@ interface Compiler {
   readonly redactors: Map<string, Redactor>;
   readonly customRules: readonly RuleDefinition[];
   readonly usedRules: Map<string, RuleDefinition>;
+  /** Conditional exclusions compiled so far: a scope inherits the spec's very objects, reported once. */
+  readonly exclusions: Map<PolicyExclusion, readonly ConditionalExclusion[]>;
+}
+
+interface ConditionalExclusion {
+  readonly applies: ReturnType<typeof compileConditions>;
+  readonly filter: MatchFilter;
 }
 
 function rulesFor(compiler: Compiler, settings: PolicySettings, path: Path): RuleDefinition[] {
@@ -152,14 +159,18 @@ function scoped(compiler: Compiler, name: string, settings: PolicySettings, path
   if (engine === undefined) return undefined;
   for (const rule of rules) compiler.usedRules.set(rule.id, rule);
   // Targets are parsed here, as rule targets are: a target no rule could have is an error.
-  const conditional = settings.exclusions.flatMap((e, i) => {
+  const conditional = settings.exclusions.flatMap((e, i): readonly ConditionalExclusion[] => {
     if (e.when === undefined && e.targets === undefined) return [];
+    const known = compiler.exclusions.get(e);
+    if (known !== undefined) return known;
+    let compiled: readonly ConditionalExclusion[] = [];
     try {
-      return [{ applies: compileConditions(e.when), filter: compileMatchFilter({ rules: e.rules, targets: e.targets }) }];
+      compiled = [{ applies: compileConditions(e.when), filter: compileMatchFilter({ rules: e.rules, targets: e.targets }) }];
     } catch (error) {
       compiler.issues.push(issueAt(compiler.parsed, [...path, "exclusions", i], error instanceof Error ? error.message : String(error)));
-      return [];
     }
+    compiler.exclusions.set(e, compiled);
+    return compiled;
   });
   return {
     scope: name,
@@ -217,7 +228,7 @@ export function compilePolicy(parsed: ParsedPolicy): ActivePolicy {
   const { document, source } = parsed;
   const issues: PolicyIssue[] = [];
   const customRules = checkCustomRules(parsed, issues);
-  const compiler: Compiler = { parsed, issues, engines: new Map(), redactors: new Map(), customRules, usedRules: new Map() };
+  const compiler: Compiler = { parsed, issues, engines: new Map(), redactors: new Map(), customRules, usedRules: new Map(), exclusions: new Map() };
   const base = scoped(compiler, "spec", document.spec, ["spec"]);
 
   const seenMatches = new Map<string, number>();
