@@ -104,7 +104,7 @@ export async function streamed(client: ExternalProcessorClient, pid: number, tot
     masked -= tailMasked;
     current = upcoming;
     index += 1;
-    if (index % 64 === 0) peak = Math.max(peak, rssKiB(pid));
+    if (index % 16 === 0) peak = Math.max(peak, rssKiB(pid));
   }
   masked += (tail.match(/card [* ]{15}1111 |key \*{20} /g) ?? []).length;
   peak = Math.max(peak, rssKiB(pid));

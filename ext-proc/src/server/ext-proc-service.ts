@@ -26,6 +26,12 @@ type Incoming = ProcessingRequest | MalformedMessage;
 
 /** Shared by every stream: the garbage of one stream's bodies is everyone's memory. */
 const transientMemory = new TransientMemory();
+/**
+ * Messages this large (body chunks, in practice) are counted for it. Smaller ones come from Node's
+ * shared 8 KiB buffer pool and ordinary collections keep up with them; counting them would force
+ * collections on plain API traffic for nothing.
+ */
+const LARGE_MESSAGE_BYTES = 16 * 1024;
 
 /**
  * The generated service definition, except that a message which fails to decode reaches the
@@ -37,9 +43,10 @@ export const extProcServiceDefinition: ServiceDefinition = {
   process: {
     ...ExternalProcessorService.process,
     requestDeserialize: (bytes: Buffer): Incoming => {
-      transientMemory.received(bytes.length);
       try {
-        return ProcessingRequest.decode(bytes);
+        const message = ProcessingRequest.decode(bytes);
+        if (bytes.length >= LARGE_MESSAGE_BYTES) transientMemory.received(bytes.length);
+        return message;
       } catch (error) {
         return new MalformedMessage(error instanceof Error ? error.message : String(error));
       }

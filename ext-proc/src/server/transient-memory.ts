@@ -8,9 +8,9 @@
  * piled up (twice its largest semi-space) unless the JavaScript heap fills first, and a stream
  * of 64 KiB chunks allocates little of that. A 100 MiB response streamed through a fresh server
  * grew its RSS by 27-37 MiB this way. Asking V8 for a young-generation collection after every MiB
- * of received messages brought that to 8-12 MiB, at under a millisecond per collection when, as
- * here, nearly all of it is garbage; ext_proc throughput with 1 KiB bodies did not change
- * measurably (median 1.00 of without over seven rounds side by side on one core).
+ * of large received messages (ext-proc-service.ts counts those of 16 KiB or more) brought that
+ * to 8-12 MiB, at under a millisecond per collection when, as here, nearly all of it is garbage.
+ * Ordinary API traffic (small messages) never triggers one.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
