@@ -53,11 +53,11 @@ export class DecisionRecord {
   record(scope: ScopedPolicy, phase: Phase, verdict: Verdict): void {
     this.score = verdict.score;
     addCategories(this.categories, verdict);
-    if (verdict.action !== "allow") this.lastAction = verdict.action;
     this.countTruncations(verdict);
     const enforced = carriesOutDeny(scope, ANY_DENY, directionOf(phase));
     const category = verdict.matches[0]?.category ?? "none";
     const action = verdict.action === "deny" && !enforced ? "log" : verdict.action;
+    if (action !== "allow") this.lastAction = action;
     this.metrics.decisions.inc({ action, phase, category, workload: this.workloadLabel });
     for (const match of verdict.matches) this.metrics.ruleMatches.inc({ rule_id: match.ruleId, category: match.category });
     if (verdict.matches.length === 0 && verdict.action === "allow") return;

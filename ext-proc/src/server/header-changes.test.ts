@@ -23,6 +23,9 @@ describe("request header changes", () => {
     expect(first?.removeHeaders).toEqual(["x-user-id", "x-role"]);
     expect(requestHeaderChanges(policy, [header("x-user-id")], noTags)).toBe(first);
     expect(requestHeaderChanges(scope([]), [header("accept")], noTags)).toBeUndefined();
+    // Shared by every request of the scope: frozen, so a change throws instead of reaching them all.
+    expect(Object.isFrozen(first) && Object.isFrozen(first?.removeHeaders) && Object.isFrozen(first?.setHeaders)).toBe(true);
+    expect(Object.isFrozen(responseHeaderChanges(scope([]))?.removeHeaders)).toBe(true);
   });
 
   it("also remove the x-meshrasp-* headers a client sent, once each, without touching the shared list", () => {

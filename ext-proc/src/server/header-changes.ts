@@ -38,16 +38,23 @@ interface ScopeChanges {
 
 const scopeChanges = new WeakMap<ScopedPolicy, ScopeChanges>();
 
+/** The array itself, frozen: writes to it throw (strict mode) instead of reaching other requests. */
+function frozen<T>(items: T[]): T[] {
+  Object.freeze(items);
+  return items;
+}
+
 function changesOf(scope: ScopedPolicy): ScopeChanges {
   let changes = scopeChanges.get(scope);
   if (changes === undefined) {
-    const requestRemove = [...new Set(scope.requestChanges.removeHeaders)];
+    // Frozen: every answer of the scope shares these, so a change to one would reach them all.
+    const requestRemove = frozen([...new Set(scope.requestChanges.removeHeaders)]);
     const { setHeaders, removeHeaders } = scope.responseChanges;
-    const set = Object.entries(setHeaders).map(([name, value]) => setHeader(name, value));
+    const set = frozen(Object.entries(setHeaders).map(([name, value]) => Object.freeze(setHeader(name, value))));
     changes = {
       requestRemove,
-      request: requestRemove.length === 0 ? undefined : headerMutation([], requestRemove),
-      response: set.length === 0 && removeHeaders.length === 0 ? undefined : headerMutation(set, [...removeHeaders]),
+      request: requestRemove.length === 0 ? undefined : Object.freeze(headerMutation(frozen([]), requestRemove)),
+      response: set.length === 0 && removeHeaders.length === 0 ? undefined : Object.freeze(headerMutation(set, frozen([...removeHeaders]))),
     };
     scopeChanges.set(scope, changes);
   }

@@ -63,11 +63,13 @@ function scopeOf(engine: RecordingEngine, overrides: Partial<ScopedPolicy> = {})
 interface SyncSession {
   readonly decisionId: string;
   handle(message: ProcessingRequest): ProcessingResponse | undefined;
+  summary(): ReturnType<ProcessingSession["summary"]>;
 }
 
 function sync(s: ProcessingSession): SyncSession {
   return {
     decisionId: s.decisionId,
+    summary: () => s.summary(),
     handle: (message) => {
       const answer = s.handle(message);
       if (answer instanceof Promise) throw new Error("expected a synchronous answer");
@@ -199,9 +201,12 @@ describe("ProcessingSession", () => {
   });
 
   it("does not deny in monitor mode, and tells Envoy the deny was only logged", () => {
-    const answer = session(new RecordingEngine(), { mode: "monitor" }).handle(message(headers("/evil", true)));
+    const s = session(new RecordingEngine(), { mode: "monitor" });
+    const answer = s.handle(message(headers("/evil", true)));
     expect(answer?.response?.$case).toBe("requestHeaders");
     expect(answer?.dynamicMetadata?.meshrasp).toMatchObject({ action: "log", rules: "T-1" });
+    // What a stream_error log line would say of it.
+    expect(s.summary().action).toBe("log");
   });
 
   it("adds the policy's deny headers", () => {
