@@ -137,6 +137,20 @@ describe("PolicyStore", () => {
     expect(store.rejected()).toBeUndefined();
   });
 
+  it("reports a different read failure of the policy file, not the same one twice", () => {
+    const dir = mkdtempSync(join(tmpdir(), "meshrasp-unreadable-"));
+    const file = join(dir, "policy.yaml");
+    writeFileSync(file, policy("1"));
+    const { store, events } = open(file);
+    unlinkSync(file);
+    expect(store.reload()).toBe("rejected");
+    expect(store.reload()).toBe("unchanged");
+    // Another failure: the path is now a directory.
+    mkdirSync(file);
+    expect(store.reload()).toBe("rejected");
+    expect(events.rejected.map((e) => e.message)).toEqual([expect.stringMatching(/ENOENT/), expect.stringMatching(/EISDIR|directory/)]);
+  });
+
   it("compiles the very bytes it hashed, reading the file once, while a writer changes it", () => {
     const dir = mkdtempSync(join(tmpdir(), "meshrasp-race-"));
     const file = join(dir, "policy.yaml");

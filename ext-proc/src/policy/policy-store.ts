@@ -37,8 +37,10 @@ function readPolicy(path: string): PolicyFileRead {
     const bytes = readPolicyBytes(path);
     return { bytes, fileHash: sha256(bytes) };
   } catch (error) {
-    // No bytes to hash: an unreadable file counts as empty, so polling it again reports nothing new.
-    return { error: asPolicyError(path, error), fileHash: sha256(Buffer.alloc(0)) };
+    // No bytes to hash: the failure is hashed instead, so polling the same failure again reports
+    // nothing new, and a different one (missing, then unreadable) is reported.
+    const failure = asPolicyError(path, error);
+    return { error: failure, fileHash: sha256(Buffer.from(`unreadable\u0000${failure.message}`)) };
   }
 }
 
