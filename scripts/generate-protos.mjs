@@ -28,9 +28,10 @@ const tsProtoOptions = [
 ];
 
 /**
- * ts-proto's decoders (env=node) copy every bytes field out of the message buffer. grpc-js hands
- * each message over in a buffer of its own, never reused, so a view is as safe and spares a copy
- * of every body chunk (64 KiB each when Envoy streams). The reader's `bytes()` is a subarray of
+ * ts-proto's decoders (env=node) copy every bytes field out of the message buffer. grpc-js builds
+ * each message's buffer with Buffer.concat and never writes to it again (small ones share a slab
+ * of Node's buffer pool, as the copies did), so a view is as safe and spares a copy of every body
+ * chunk (64 KiB each when Envoy streams). The reader's `bytes()` is a subarray of
  * its input: a Buffer when grpc-js decodes, a Uint8Array when a test passes one, turned into a
  * Buffer view here either way.
  */
@@ -54,7 +55,11 @@ function viewDecodedBytes(file) {
     source = source.replaceAll(empty, "EMPTY_BYTES");
     helpers.push("/** The default of every bytes field (added by scripts/generate-protos.mjs). */", "const EMPTY_BYTES = Buffer.alloc(0);");
   }
-  if (helpers.length > 0) writeFileSync(file, `${source}\n${helpers.join("\n")}\n`);
+  if (helpers.length === 0) return;
+  // After the imports, before the first export: defined before any code of the module runs.
+  const at = source.indexOf("\nexport ");
+  if (at < 0) throw new Error(`${file}: no export to put the helpers before`);
+  writeFileSync(file, `${source.slice(0, at)}\n${helpers.join("\n")}\n${source.slice(at)}`);
 }
 
 const work = stageProtoTree();

@@ -16,6 +16,13 @@ import { Address } from "./address.js";
 import { BackoffStrategy } from "./backoff.js";
 import { HttpUri } from "./http_uri.js";
 
+/** A Buffer over the reader's bytes, without copying them (added by scripts/generate-protos.mjs). */
+function bytesView(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+/** The default of every bytes field (added by scripts/generate-protos.mjs). */
+const EMPTY_BYTES = Buffer.alloc(0);
+
 export const protobufPackage = "envoy.config.core.v3";
 
 export const protobufFileName = "envoy/config/core/v3/base.proto";
@@ -3057,10 +3064,3 @@ export interface MessageFns<T> {
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }
-
-/** A Buffer over the reader's bytes, without copying them (added by scripts/generate-protos.mjs). */
-function bytesView(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-/** The default of every bytes field (added by scripts/generate-protos.mjs). */
-const EMPTY_BYTES = Buffer.alloc(0);

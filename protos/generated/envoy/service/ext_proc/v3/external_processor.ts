@@ -26,6 +26,13 @@ import {
 } from "../../../extensions/filters/http/ext_proc/v3/processing_mode.js";
 import { HttpStatus } from "../../../type/v3/http_status.js";
 
+/** A Buffer over the reader's bytes, without copying them (added by scripts/generate-protos.mjs). */
+function bytesView(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+/** The default of every bytes field (added by scripts/generate-protos.mjs). */
+const EMPTY_BYTES = Buffer.alloc(0);
+
 export const protobufPackage = "envoy.service.ext_proc.v3";
 
 export const protobufFileName = "envoy/service/ext_proc/v3/external_processor.proto";
@@ -2000,10 +2007,3 @@ export interface MessageFns<T> {
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }
-
-/** A Buffer over the reader's bytes, without copying them (added by scripts/generate-protos.mjs). */
-function bytesView(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-/** The default of every bytes field (added by scripts/generate-protos.mjs). */
-const EMPTY_BYTES = Buffer.alloc(0);
