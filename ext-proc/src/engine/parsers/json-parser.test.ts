@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeJsonFragment, parseJson } from "./json-parser.js";
+import { decodeJsonFragment, JsonScanner, parseJson } from "./json-parser.js";
 import { RecordingSink } from "./test-sink.js";
 
 describe("parseJson", () => {
@@ -38,6 +38,15 @@ describe("parseJson", () => {
     expect(parseJson('{"a":"unterminated', 64, new RecordingSink())).toBe("unparsable_body");
     expect(parseJson('{"a":"\\u12"}', 64, new RecordingSink())).toBe("unparsable_body");
     expect(parseJson("[1,2", 64, new RecordingSink())).toBe("unparsable_body");
+  });
+
+  it("streamed, reports a malformed escape at once instead of waiting for more text", () => {
+    // A string that is complete but invalid cannot be mended by the next chunk: waiting would leave
+    // the rest of the body unparsed, its names unseen by name-based rules and exclusions.
+    const scanner = new JsonScanner(64, new RecordingSink());
+    expect(scanner.feed('{"a":"\\u12zz","b":"', 0, false)).toBe("unparsable_body");
+    // An escape cut by the end of the text is only incomplete.
+    expect(new JsonScanner(64, new RecordingSink()).feed('{"a":"x\\u12', 0, false)).toBeUndefined();
   });
 
   it("stops at the sink's limit", () => {

@@ -14,6 +14,8 @@ export type JsonParseOutcome = "complete" | Extract<TruncationReason, "json_dept
 /** A JSON number, matched where the literal starts (sticky) and checked to span all of it. */
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const BACKSLASH = 0x5c;
+/** What readString returns for a complete string with an invalid escape. */
+const MALFORMED: unique symbol = Symbol("malformed JSON string");
 /** What a backslash and this character stand for; any other escaped character stands for itself. */
 const ESCAPES: Readonly<Record<string, string>> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
 
@@ -112,6 +114,7 @@ export class JsonScanner {
         if (c !== 34) return "unparsable_body";
         this.i = i;
         const key = this.readString();
+        if (key === MALFORMED) return "unparsable_body";
         if (key === undefined) return this.more(token, final);
         i = skipWs(text, this.i);
         if (i >= length) return this.more(token, final);
@@ -139,6 +142,7 @@ export class JsonScanner {
       if (c === 34) {
         this.i = i;
         const value = this.readString();
+        if (value === MALFORMED) return "unparsable_body";
         if (value === undefined) return this.more(token, final);
         if (!this.sink.add("json", this.childPath(), value)) return "argument_limit";
         this.afterValue();
@@ -167,10 +171,11 @@ export class JsonScanner {
   }
 
   /**
-   * Reads the string whose opening quote is at `this.i`; undefined when the text ends first or an
-   * escape is malformed.
+   * Reads the string whose opening quote is at `this.i`; undefined when the text ends first (more
+   * may complete it), MALFORMED when the whole string is there and one of its escapes is not valid
+   * (no more text can mend it: waiting would leave the rest of a streamed body unparsed).
    */
-  private readString(): string | undefined {
+  private readString(): string | undefined | typeof MALFORMED {
     const text = this.text;
     const from = this.i + 1;
     let quote = text.indexOf('"', from);
@@ -178,7 +183,8 @@ export class JsonScanner {
     while (quote >= 0 && isEscaped(text, quote, from)) quote = text.indexOf('"', quote + 1);
     if (quote < 0) return undefined;
     const value = decodeEscapes(text.slice(from, quote), false);
-    if (value !== undefined) this.i = quote + 1;
+    if (value === undefined) return MALFORMED;
+    this.i = quote + 1;
     return value;
   }
 }
