@@ -70,14 +70,20 @@ function msPerMiB(engine: Engine, feed: Feed, payload: string): number {
 
 describe("adversarial throughput per pack", () => {
   for (const pack of listBuiltinPacks()) {
-    it(`${pack}: every target under ${LIMIT_MS_PER_MIB} ms per MiB`, () => {
+    it(`${pack}: every target under ${LIMIT_MS_PER_MIB} ms per MiB`, async () => {
       const rules = loadRulePacks([pack]);
       const engine = compileEngine({ ...DEFAULT_ENGINE_SETTINGS, paranoiaLevel: 4, rules });
       const payloads = { base64: randomBase64(MIB), "near misses": nearMisses(rules, MIB) };
       const slow: string[] = [];
       for (const [feedName, feed] of Object.entries(FEEDS)) {
         for (const [payloadName, payload] of Object.entries(payloads)) {
-          const ms = msPerMiB(engine, feed, payload);
+          let ms = msPerMiB(engine, feed, payload);
+          // Over the limit: measured again once, a second later. A stall of the VM passes; a slow
+          // pattern or a quadratic transformation is as slow the second time.
+          if (ms > LIMIT_MS_PER_MIB) {
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            ms = Math.min(ms, msPerMiB(engine, feed, payload));
+          }
           if (ms > LIMIT_MS_PER_MIB) slow.push(`${feedName} / ${payloadName}: ${ms.toFixed(1)} ms per MiB`);
         }
       }
