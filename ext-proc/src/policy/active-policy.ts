@@ -1,5 +1,6 @@
 /** The compiled, immutable form of a policy that the server consults for each stream. */
 import type { Redactor } from "../engine/redaction/index.js";
+import { isRequestPhase } from "../engine/target-sources.js";
 import type { Engine, MatchFilter, Phase, Transaction, Verdict } from "../engine/types.js";
 import type { LimitAction, PolicyMode, PolicyRequestChanges, PolicyResponseChanges } from "./policy-document.js";
 import type { RequestIdentity } from "./request-conditions.js";
@@ -9,7 +10,7 @@ export type Direction = "request" | "response";
 
 /** The direction a phase inspects. */
 export function directionOf(phase: Phase): Direction {
-  return phase === "request_headers" || phase === "request_body" ? "request" : "response";
+  return isRequestPhase(phase) ? "request" : "response";
 }
 
 /** The policy as it applies to one request: the spec's settings or a scope's. */
