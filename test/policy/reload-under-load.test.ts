@@ -3,17 +3,11 @@
  * policy it started with, and new streams get the new policy.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ProcessingMode_BodySendMode as BodyMode } from "../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
-import type {
-  ExternalProcessorClient,
-  ProcessingRequest,
-  ProcessingResponse,
-} from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { Meshrasp } from "../../ext-proc/src/cli/serve.js";
 import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
-import { headerMap } from "../conformance/envoy-messages.js";
+import { postRequest, requestBody } from "../conformance/envoy-messages.js";
+import { BodyMode, FakeEnvoy, type EnvoyStream } from "../conformance/fake-envoy.js";
 import { defaultPolicyPath } from "../../ext-proc/src/policy/policy-document.js";
 
 const STREAMS = 64;
@@ -21,7 +15,7 @@ const ATTACK_BODY = "q=1' UNION SELECT password FROM users--";
 
 let server: InProcess;
 let app: Meshrasp;
-let client: ExternalProcessorClient;
+let envoy: FakeEnvoy;
 let file: string;
 let logs: Record<string, unknown>[];
 const defaults = readFileSync(defaultPolicyPath(), "utf8");
@@ -29,53 +23,28 @@ const defaults = readFileSync(defaultPolicyPath(), "utf8");
 beforeAll(async () => {
   file = policyFile(defaults);
   server = await startInProcess({ policyFile: file, pollMs: 60_000 });
-  ({ app, client, logs } = server);
+  ({ app, logs } = server);
+  envoy = new FakeEnvoy(`127.0.0.1:${app.grpcPort}`);
 });
 
-afterAll(() => server.stop());
+afterAll(async () => {
+  envoy.close();
+  await server.stop();
+});
 
-function headers(): ProcessingRequest {
-  const pairs: [string, string][] = [[":method", "POST"], [":path", "/search"], [":authority", "shop"], [":scheme", "http"], ["content-type", "application/x-www-form-urlencoded"]];
-  return {
-    request: { $case: "requestHeaders", value: { headers: headerMap(pairs), attributes: {}, endOfStream: false } },
-    attributes: {},
-    observabilityMode: false,
-    protocolConfig: { requestBodyMode: BodyMode.BUFFERED, responseBodyMode: BodyMode.NONE, sendBodyWithoutWaitingForHeaderResponse: false },
-  };
-}
+const head = () => postRequest("/search", "application/x-www-form-urlencoded", ATTACK_BODY.length);
+const open = (): EnvoyStream => envoy.open({ requestBodyMode: BodyMode.BUFFERED });
 
-function body(text: string): ProcessingRequest {
-  return { request: { $case: "requestBody", value: { body: Buffer.from(text), endOfStream: true, endOfStreamWithoutMessage: false, grpcMessageCompressed: false } }, attributes: {}, observabilityMode: false };
-}
-
-interface OpenStream {
-  stream: ClientDuplexStream<ProcessingRequest, ProcessingResponse>;
-  answers: ProcessingResponse[];
-  status: Promise<number>;
-  next(): Promise<ProcessingResponse>;
-}
-
-function open(): OpenStream {
-  const stream = client.process(new Metadata());
-  const answers: ProcessingResponse[] = [];
-  const waiting: ((a: ProcessingResponse) => void)[] = [];
-  stream.on("data", (answer: ProcessingResponse) => {
-    answers.push(answer);
-    waiting.shift()?.(answer);
-  });
-  const status = new Promise<number>((done) => stream.on("status", (s: { code: number }) => done(s.code)));
-  stream.on("error", () => undefined);
-  return { stream, answers, status, next: () => new Promise((done) => waiting.push(done)) };
+/** Envoy's half-close, then the status the server ends the stream with. */
+async function finish(stream: EnvoyStream): Promise<number> {
+  stream.halfClose();
+  return (await stream.serverEnd()).code;
 }
 
 describe("policy reload under load", () => {
   it("fails none of 64 open streams, which finish under the policy they started with", async () => {
     const streams = Array.from({ length: STREAMS }, open);
-    await Promise.all(streams.map(async (s) => {
-      const answer = s.next();
-      s.stream.write(headers());
-      expect((await answer).response?.$case).toBe("requestHeaders");
-    }));
+    await Promise.all(streams.map(async (s) => expect((await s.exchange(head())).response?.$case).toBe("requestHeaders")));
 
     const before = app.policy().hash;
     // The new policy only monitors: streams already open must still deny under the old one.
@@ -83,26 +52,15 @@ describe("policy reload under load", () => {
     expect(app.reloadPolicy()).toBe("loaded");
     expect(app.policy().hash).not.toBe(before);
 
-    const answers = await Promise.all(streams.map(async (s) => {
-      const answer = s.next();
-      s.stream.write(body(ATTACK_BODY));
-      const result = await answer;
-      s.stream.end();
-      return result;
-    }));
+    const answers = await Promise.all(streams.map((s) => s.exchange(requestBody(ATTACK_BODY, true))));
     expect(answers.map((a) => a.response?.$case)).toEqual(Array(STREAMS).fill("immediateResponse"));
-    expect(await Promise.all(streams.map((s) => s.status))).toEqual(Array(STREAMS).fill(0));
+    expect(await Promise.all(streams.map(finish))).toEqual(Array(STREAMS).fill(0));
 
     // A stream opened after the reload runs under the new policy: monitor, so no deny.
     const after = open();
-    const first = after.next();
-    after.stream.write(headers());
-    await first;
-    const second = after.next();
-    after.stream.write(body(ATTACK_BODY));
-    expect((await second).response?.$case).toBe("requestBody");
-    after.stream.end();
-    expect(await after.status).toBe(0);
+    await after.exchange(head());
+    expect((await after.exchange(requestBody(ATTACK_BODY, true))).response?.$case).toBe("requestBody");
+    expect(await finish(after)).toBe(0);
 
     const metrics = await app.metrics.registry.getSingleMetricAsString("meshrasp_policy_reloads_total");
     expect(metrics).toContain('meshrasp_policy_reloads_total{result="ok",policy="active"} 1');
