@@ -15,6 +15,7 @@ import type {
 import { ROOT, rssKiB } from "../support/serve-process.js";
 
 export { BodyMode };
+/** Envoy streams what it reads from the upstream; 64 KiB unless a caller says otherwise. */
 const CHUNK = 64 * 1024;
 const PLANT_EVERY = 256 * 1024;
 export const CARD = "4111 1111 1111 1111";
@@ -62,17 +63,17 @@ export function replacement(answer: ProcessingResponse): Buffer {
 }
 
 /** Filler text with a secret every PLANT_EVERY bytes; generated chunk by chunk, never whole. */
-function* bodyChunks(total: number): Generator<Buffer> {
+function* bodyChunks(total: number, chunk: number): Generator<Buffer> {
   const secrets = [`card ${CARD} `, `key ${KEY} `];
   let planted = 0;
   let pending = "";
   for (let sent = 0; sent < total; ) {
-    while (pending.length < CHUNK) {
+    while (pending.length < chunk) {
       pending += "lorem ipsum dolor sit amet ".repeat(Math.ceil((PLANT_EVERY - 40) / 27)).slice(0, PLANT_EVERY - 40);
       pending += secrets[planted % 2];
       planted += 1;
     }
-    const size = Math.min(CHUNK, total - sent);
+    const size = Math.min(chunk, total - sent);
     yield Buffer.from(pending.slice(0, size));
     pending = pending.slice(size);
     sent += size;
@@ -80,7 +81,7 @@ function* bodyChunks(total: number): Generator<Buffer> {
 }
 
 /** Streams `total` bytes through the server whose process is `pid`, watching its RSS. */
-export async function streamed(client: ExternalProcessorClient, pid: number, total: number): Promise<{ mib: number; planted: number; leaked: number; masked: number; rssGrowthMiB: number; seconds: number }> {
+export async function streamed(client: ExternalProcessorClient, pid: number, total: number, chunk = CHUNK): Promise<{ mib: number; planted: number; leaked: number; masked: number; rssGrowthMiB: number; seconds: number }> {
   const x = open(client, BodyMode.STREAMED, "text/plain");
   await x.begin();
   const before = rssKiB(pid);
@@ -89,7 +90,7 @@ export async function streamed(client: ExternalProcessorClient, pid: number, tot
   let masked = 0;
   let leaked = 0;
   const started = performance.now();
-  const chunks = bodyChunks(total);
+  const chunks = bodyChunks(total, chunk);
   let current = chunks.next();
   let index = 0;
   while (!current.done) {

@@ -27,11 +27,12 @@ type Incoming = ProcessingRequest | MalformedMessage;
 /** Shared by every stream: the garbage of one stream's bodies is everyone's memory. */
 const transientMemory = new TransientMemory();
 /**
- * Messages this large (body chunks, in practice) are counted for it. Smaller ones come from Node's
- * shared 8 KiB buffer pool and ordinary collections keep up with them; counting them would force
- * collections on plain API traffic for nothing.
+ * Messages this large (body chunks, in practice) are counted for it: over 4 KiB, Node gives each
+ * buffer an ArrayBuffer of its own, outside its shared pool, and those are what pile up (8 KiB
+ * chunks of a streamed response grew a fresh server's RSS by 43 MiB over 100 MiB when they were not
+ * counted). Smaller messages, plain API traffic, never force a collection.
  */
-const LARGE_MESSAGE_BYTES = 16 * 1024;
+const LARGE_MESSAGE_BYTES = 4 * 1024;
 
 /**
  * The generated service definition, except that a message which fails to decode reaches the

@@ -8,7 +8,7 @@
  * piled up (twice its largest semi-space) unless the JavaScript heap fills first, and a stream
  * of 64 KiB chunks allocates little of that. A 100 MiB response streamed through a fresh server
  * grew its RSS by 27-37 MiB this way. Asking V8 for a young-generation collection after every MiB
- * of large received messages (ext-proc-service.ts counts those of 16 KiB or more) brought that
+ * of large received messages (ext-proc-service.ts counts those over 4 KiB) brought that
  * to 8-12 MiB, at under a millisecond per collection when, as here, nearly all of it is garbage.
  * Ordinary API traffic (small messages) never triggers one.
  */
