@@ -8,6 +8,7 @@ import { expectContinue } from "../conformance/answer-checks.js";
 import { getRequest, okResponseHeaders, responseBody } from "../conformance/envoy-messages.js";
 import { BodyMode, FakeEnvoy } from "../conformance/fake-envoy.js";
 import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
+import { BETA_PATH_RULE } from "./beta-path-rule.js";
 
 /** Enforces a rule on /beta/ (monitored there), logs response leaks except under /strict/, where it blocks them. */
 const SHADOW = [
@@ -16,14 +17,7 @@ const SHADOW = [
   "metadata: { name: next }",
   "spec:",
   "  mode: enforce",
-  "  rules:",
-  "    - id: shadow-beta-path",
-  "      message: beta endpoints are closed",
-  "      category: policy",
-  "      severity: critical",
-  "      phase: request_headers",
-  "      targets: [path]",
-  "      regex: '^/beta/'",
+  ...BETA_PATH_RULE,
   "  scopes:",
   "    - name: beta-trial",
   "      match: { pathPrefixes: [/beta/] }",

@@ -14,6 +14,7 @@ import type { Meshrasp } from "../../ext-proc/src/cli/serve.js";
 import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
 import { headerMap } from "../conformance/envoy-messages.js";
 import { defaultPolicyPath } from "../../ext-proc/src/policy/policy-document.js";
+import { BETA_PATH_RULE } from "./beta-path-rule.js";
 
 let server: InProcess;
 let app: Meshrasp;
@@ -23,14 +24,7 @@ let logs: Record<string, unknown>[];
 /** The shadow turns SQL injection rules off and blocks a path the enforced policy allows. */
 const SHADOW = readFileSync(defaultPolicyPath(), "utf8").replace("  failure:", [
   "  disabledRules: ['tag:attack-sqli']",
-  "  rules:",
-  "    - id: shadow-beta-path",
-  "      message: beta endpoints are closed",
-  "      category: policy",
-  "      severity: critical",
-  "      phase: request_headers",
-  "      targets: [path]",
-  "      regex: '^/beta/'",
+  ...BETA_PATH_RULE,
   "  failure:",
 ].join("\n"));
 
