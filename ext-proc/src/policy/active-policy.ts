@@ -64,12 +64,18 @@ export function openTransaction(scope: ScopedPolicy, request: RequestIdentity): 
 }
 
 /**
+ * Whether the scope carries out a deny in this direction: it enforces, and on the response path
+ * (a leak: the upstream's answer is withheld) it also says `onLeak: block`. Any other deny is only
+ * logged.
+ */
+export function enforcesDeny(scope: ScopedPolicy, direction: Direction): boolean {
+  return scope.mode === "enforce" && (direction === "request" || scope.responseChanges.onLeak === "block");
+}
+
+/**
  * Whether a verdict is carried out as a deny, the one answer the server, the shadow comparison,
- * the metrics and the CLI all use: the verdict denies and the scope enforces, and on the response
- * path (a leak: the upstream's answer is withheld) the scope also says `onLeak: block`. Any other
- * deny is only logged.
+ * the metrics and the CLI all use: the verdict denies and the scope enforces that deny.
  */
 export function carriesOutDeny(scope: ScopedPolicy, verdict: Pick<Verdict, "action"> | undefined, direction: Direction): boolean {
-  if (verdict?.action !== "deny" || scope.mode !== "enforce") return false;
-  return direction === "request" || scope.responseChanges.onLeak === "block";
+  return verdict?.action === "deny" && enforcesDeny(scope, direction);
 }

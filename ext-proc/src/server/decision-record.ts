@@ -5,8 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RedactionHit } from "../engine/redaction/index.js";
-import type { Phase, TruncationReason, Verdict } from "../engine/types.js";
-import { carriesOutDeny, directionOf, type ScopedPolicy } from "../policy/active-policy.js";
+import type { Phase, Verdict } from "../engine/types.js";
+import { directionOf, enforcesDeny, type ScopedPolicy } from "../policy/active-policy.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { MeshraspMetrics } from "../telemetry/metrics.js";
 import { securityEvent } from "../telemetry/security-event.js";
@@ -15,8 +15,6 @@ import type { WorkloadIdentity } from "./workload-identity.js";
 
 /** Dynamic metadata namespace meshrasp writes; Envoy applies it if listed in receiving_namespaces. */
 const METADATA_NAMESPACE = "meshrasp";
-/** A verdict that denies: asking whether it would be carried out asks whether the scope enforces. */
-const ANY_DENY = { action: "deny" } as const;
 
 export class DecisionRecord {
   readonly id = randomUUID();
@@ -32,7 +30,8 @@ export class DecisionRecord {
   /** Attack categories matched so far, for the upstream tags. */
   private readonly categories: string[] = [];
   /** Truncation reasons already counted: verdicts repeat them in every later phase. */
-  private readonly truncations = new Set<TruncationReason>();
+  /** Truncation reasons counted so far: a transaction's list only grows, without repeats. */
+  private truncationsCounted = 0;
 
   constructor(
     private readonly metrics: MeshraspMetrics,
@@ -54,7 +53,7 @@ export class DecisionRecord {
     this.score = verdict.score;
     addCategories(this.categories, verdict);
     this.countTruncations(verdict);
-    const enforced = carriesOutDeny(scope, ANY_DENY, directionOf(phase));
+    const enforced = enforcesDeny(scope, directionOf(phase));
     const category = verdict.matches[0]?.category ?? "none";
     const action = verdict.action === "deny" && !enforced ? "log" : verdict.action;
     if (action !== "allow") this.lastAction = action;
@@ -80,10 +79,9 @@ export class DecisionRecord {
    * called on its own for a phase that fails closed on its time budget, which is never recorded.
    */
   countTruncations(verdict: Verdict): void {
-    for (const reason of verdict.truncated) {
-      if (this.truncations.has(reason)) continue;
-      this.truncations.add(reason);
-      this.metrics.truncations.inc({ reason });
+    const reasons = verdict.truncated;
+    for (; this.truncationsCounted < reasons.length; this.truncationsCounted++) {
+      this.metrics.truncations.inc({ reason: reasons[this.truncationsCounted]! });
     }
   }
 
