@@ -97,11 +97,8 @@ export class BodyAccumulator {
 
   /** Every byte still held, as a byte string. */
   text(): string {
-    if (this.chunks.length > 1) {
-      const joined = Buffer.concat(this.chunks, this.held);
-      this.chunks.length = 0;
-      this.chunks.push(joined);
-    }
+    // slice joins the chunks itself and caches the result; when the cache already covers the body
+    // nothing is joined at all.
     return this.slice(this.length - this.held, this.length);
   }
 }

@@ -1,4 +1,4 @@
-import { codePointToBytes, hexValue } from "../transformations/transform-context.js";
+import { codePointToBytes, hex4 } from "../transformations/transform-context.js";
 import type { TruncationReason } from "../types.js";
 import type { ValueSink } from "./value-sink.js";
 
@@ -221,18 +221,6 @@ function validLiteral(text: string, from: number, to: number): boolean {
  */
 export function decodeJsonFragment(text: string): string {
   return decodeEscapes(text, true);
-}
-
-/** The four hex digits at `at` as a number, or -1 when the text ends or a digit is not hex. */
-function hex4(text: string, at: number): number {
-  if (at + 4 > text.length) return -1;
-  let value = 0;
-  for (let k = at; k < at + 4; k++) {
-    const digit = hexValue(text.charCodeAt(k));
-    if (digit < 0) return -1;
-    value = value * 16 + digit;
-  }
-  return value;
 }
 
 function isHighSurrogate(unit: number): boolean {

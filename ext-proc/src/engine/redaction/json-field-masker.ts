@@ -33,19 +33,6 @@ function fieldHit(start: number, end: number): RedactionHit {
   return { detector: JSON_FIELD_DETECTOR, offset: start, length: end - start };
 }
 
-/**
- * Masks the values of named fields in a JSON body, byte by byte, as the body streams: a
- * tolerant tokenizer (strings, escapes, containers, keys) whose whole state is a few fields, so
- * it needs no look-ahead, holds nothing back and masks a value of any length as it passes.
- * Length-preserving and still valid JSON:
- * - a string keeps its quotes; everything between them (escapes included) becomes the mask char;
- * - a number becomes `0` padded with spaces; `true`/`false` become `null` (padded); `null` stays;
- * - an object or array value keeps its brackets, commas and colons; every string (keys too) and
- *   every bare value inside is masked as above.
- * Keys match case-insensitively and byte for byte otherwise: a key written with escapes
- * (`"pass\u0077ord"`) does not match. Malformed JSON never throws; masking resumes at the next
- * recognisable key.
- */
 /** Field names compiled once per policy: every masker of every stream shares them. */
 export class JsonFieldNames {
   readonly maxKeyBytes: number;
@@ -59,8 +46,20 @@ export class JsonFieldNames {
   }
 }
 
+/**
+ * Masks the values of named fields in a JSON body, byte by byte, as the body streams: a
+ * tolerant tokenizer (strings, escapes, containers, keys) whose whole state is a few fields, so
+ * it needs no look-ahead, holds nothing back and masks a value of any length as it passes.
+ * Length-preserving and still valid JSON:
+ * - a string keeps its quotes; everything between them (escapes included) becomes the mask char;
+ * - a number becomes `0` padded with spaces; `true`/`false` become `null` (padded); `null` stays;
+ * - an object or array value keeps its brackets, commas and colons; every string (keys too) and
+ *   every bare value inside is masked as above.
+ * Keys match case-insensitively and byte for byte otherwise: a key written with escapes
+ * (`"pass\u0077ord"`) does not match. Malformed JSON never throws; masking resumes at the next
+ * recognisable key.
+ */
 export class JsonFieldMasker {
-  private readonly maxKeyBytes: number;
   /** Container kinds (1: object) of the enclosing containers, up to MAX_JSON_DEPTH. */
   private readonly objects = new Uint8Array(MAX_JSON_DEPTH);
   private depth = 0;
@@ -85,8 +84,7 @@ export class JsonFieldMasker {
     private readonly fields: JsonFieldNames,
     private readonly maskByte: number,
   ) {
-    this.maxKeyBytes = fields.maxKeyBytes;
-    this.key = new Uint8Array(this.maxKeyBytes + 1);
+    this.key = new Uint8Array(fields.maxKeyBytes + 1);
   }
 
   /**
@@ -96,7 +94,8 @@ export class JsonFieldMasker {
    * field reads and calls per byte cost ten times more than the loop itself.
    */
   mask(body: Buffer, out: Buffer, offset: number, hits: RedactionHit[]): void {
-    const { maskByte, key, maxKeyBytes, objects } = this;
+    const { maskByte, key, objects } = this;
+    const { maxKeyBytes } = this.fields;
     const length = body.length;
     let { depth, expectKey, inString, escaped, stringIsKey, keyLength, keyMatched, valueWanted } = this;
     let { inLiteral, literalIndex, literalIsNumber, maskedDepth, masking, hitStart } = this;
@@ -242,7 +241,7 @@ export class JsonFieldMasker {
 
   /** Whether the key just read (`length` bytes) is one of the fields. */
   private keyMatches(length: number): boolean {
-    if (length > this.maxKeyBytes) return false;
+    if (length > this.fields.maxKeyBytes) return false;
     const key = this.key;
     let ascii = true;
     for (let k = 0; k < length; k++) if ((key[k] ?? 0) >= 0x80) ascii = false;

@@ -24,3 +24,15 @@ export function hexValue(code: number): number {
   if (lower >= 97 && lower <= 102) return lower - 87;
   return -1;
 }
+
+/** The four hex digits at `at` as a number, or -1 when the text ends or a digit is not hex. */
+export function hex4(text: string, at: number): number {
+  if (at + 4 > text.length) return -1;
+  let value = 0;
+  for (let k = at; k < at + 4; k++) {
+    const digit = hexValue(text.charCodeAt(k));
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}

@@ -1,4 +1,4 @@
-import { codePointToBytes, hexValue, type TransformContext } from "./transform-context.js";
+import { codePointToBytes, hex4, type TransformContext } from "./transform-context.js";
 import { decodeUntilStable, percentDecodeOnce, URL_DECODE_CHANGES } from "./url-decode.js";
 
 /** `url_decode_uni` leaves a value without these unchanged: %uXXXX starts with `%` too. */
@@ -14,14 +14,8 @@ function decodePercentU(input: string): string {
   let start = 0;
   for (; i >= 0 && i + 5 < input.length; i = input.indexOf("%", i + 1)) {
     if ((input.charCodeAt(i + 1) | 0x20) !== 117) continue;
-    let value = 0;
-    let ok = true;
-    for (let k = 2; k < 6; k++) {
-      const h = hexValue(input.charCodeAt(i + k));
-      if (h < 0) ok = false;
-      value = value * 16 + h;
-    }
-    if (!ok) continue;
+    const value = hex4(input, i + 2);
+    if (value < 0) continue;
     // Full-width ASCII (U+FF01-U+FF5E) is folded to ASCII, as IIS does when it decodes %uFFxx.
     const folded = value >= 0xff01 && value <= 0xff5e ? value - 0xfee0 : value;
     parts.push(input.slice(start, i), codePointToBytes(folded));
