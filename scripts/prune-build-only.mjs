@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** re2's dependencies that only build its addon. */
-export const BUILD_ONLY = ["node-gyp", "install-artifact-from-github", "nan"];
+const BUILD_ONLY = ["node-gyp", "install-artifact-from-github", "nan"];
 
 /** Where `name`, required from the package at `from` (a lockfile path), resolves. */
 function resolve(packages, from, name) {

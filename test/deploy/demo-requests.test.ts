@@ -1,7 +1,7 @@
 // The demo requests get, from meshrasp's engine under the demo policy, the verdicts the
 // end-to-end suite and envoy/README.md promise. Runs without Docker.
 import { describe, expect, it } from "vitest";
-import { deadlineBudget } from "../../ext-proc/src/cli/replay-command.js";
+import { PhaseBudget } from "../../ext-proc/src/server/phase-budget.js";
 import { loadPolicyEngine } from "../../ext-proc/src/policy/policy-engine.js";
 import { inspectRecord } from "../../ext-proc/src/engine/http-record.js";
 import { demoRequests } from "./helpers/demo-requests.js";
@@ -14,7 +14,7 @@ describe("demo requests under envoy/policy/policy.yaml", () => {
     const { verdict } = inspectRecord(
       loaded.engine,
       { method: request.method, uri: request.path, headers: request.headers ?? {}, body: request.body ?? "" },
-      deadlineBudget(loaded.phaseBudgetMs),
+      new PhaseBudget(loaded.phaseBudgetMs),
     );
     expect(verdict.action).toBe(request.action);
     if (request.action === "deny") expect(verdict.status).toBe(403);

@@ -9,7 +9,6 @@ import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { inspectRecord, recordBody, type HttpRecord, type RecordVerdict } from "../engine/http-record.js";
-import type { Budget } from "../engine/types.js";
 import { carriesOutDeny, openTransaction, type ActivePolicy, type ScopedPolicy } from "../policy/active-policy.js";
 import { loadPolicyEngine, type PolicyEngine } from "../policy/policy-engine.js";
 import { hostOf, pathOf } from "../policy/request-conditions.js";
@@ -27,14 +26,6 @@ export interface CorpusRecord extends HttpRecord {
   readonly id: string;
   readonly label: "attack" | "benign";
   readonly category: string;
-}
-
-/**
- * A budget that is exceeded `ms` milliseconds after it was made: the server's own, so a replay
- * runs out of time where the server would.
- */
-export function deadlineBudget(ms: number): Budget {
-  return new PhaseBudget(ms);
 }
 
 /** A recorded request as the server would judge it. */
@@ -66,7 +57,7 @@ export function inspectAsServer(policy: ActivePolicy, record: HttpRecord): Serve
   if (transaction === undefined) return { ...UNINSPECTED, scope, blocked: false };
   const body = scope.inspectsBody(headerOf(record, "content-type")) ? recordBody(record) : Buffer.alloc(0);
   // inspectRecord opens one transaction per record: this one.
-  const inspected = inspectRecord({ newTransaction: () => transaction }, record, deadlineBudget(scope.phaseBudgetMs), body);
+  const inspected = inspectRecord({ newTransaction: () => transaction }, record, new PhaseBudget(scope.phaseBudgetMs), body);
   return { ...inspected, scope, blocked: carriesOutDeny(scope, inspected.verdict, "request") };
 }
 

@@ -14,7 +14,7 @@ import type { ActivePolicy, CompiledRedaction, ScopedPolicy } from "./active-pol
 import { canonicalJson } from "./canonical-json.js";
 import { issueAt, type ParsedPolicy, type PolicyExclusion, type PolicyRedaction, type PolicySettings } from "./policy-document.js";
 import { PolicyError, type PolicyIssue } from "./policy-error.js";
-import { mediaType } from "./media-type.js";
+import { mediaType } from "../engine/media-type.js";
 import { compileConditions } from "./request-conditions.js";
 import { ScopeIndex } from "./scope-index.js";
 import { listBuiltinPacks, loadRulePacks, parseRuleDefinitions } from "./rule-packs.js";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { contentTypeKind } from "../engine/request-body.js";
-import { isJsonType, isTextType, mediaType } from "./media-type.js";
+import { mediaType } from "../engine/media-type.js";
+import { isJsonType, isTextType } from "./media-type.js";
 
 describe("media types", () => {
   it("strips parameters and case", () => {

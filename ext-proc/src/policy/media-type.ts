@@ -1,8 +1,6 @@
 /** Content types as the policy reasons about them; what counts as text is the engine's one list. */
 import { isTextualMediaType, mediaType } from "../engine/media-type.js";
 
-export { mediaType };
-
 export function isJsonType(contentType: string | undefined): boolean {
   const type = mediaType(contentType);
   return type === "application/json" || type.endsWith("+json");

@@ -18,7 +18,8 @@ import type {
 } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import type { Budget, Phase, Transaction, Verdict } from "../engine/types.js";
 import { carriesOutDeny, openTransaction, type ActivePolicy, type Direction, type ScopedPolicy } from "../policy/active-policy.js";
-import { isTextType, mediaType } from "../policy/media-type.js";
+import { mediaType } from "../engine/media-type.js";
+import { isTextType } from "../policy/media-type.js";
 import { hostOf, pathOf, type RequestIdentity } from "../policy/request-conditions.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { MeshraspMetrics } from "../telemetry/metrics.js";

@@ -19,7 +19,8 @@ import {
 } from "../engine/redaction/index.js";
 import type { ResponseHead } from "../engine/types.js";
 import type { CompiledRedaction } from "../policy/active-policy.js";
-import { isJsonType, mediaType } from "../policy/media-type.js";
+import { mediaType } from "../engine/media-type.js";
+import { isJsonType } from "../policy/media-type.js";
 import { headerValue } from "./header-codec.js";
 
 export interface BufferedRedaction {

@@ -33,7 +33,7 @@ export function exposeGc(): Collect | undefined {
 }
 
 /** Default: a young-generation collection after every MiB of received messages. */
-export const COLLECT_EVERY_BYTES = 1024 * 1024;
+const COLLECT_EVERY_BYTES = 1024 * 1024;
 
 export class TransientMemory {
   private since = 0;

@@ -12,7 +12,7 @@ interface Entry<L extends string> {
  * `collect` hook: scrapes see exactly the totals a plain Counter would show.
  */
 export class RequestCounter<L extends string> {
-  readonly counter: Counter<L>;
+  private readonly counter: Counter<L>;
   private readonly root = new Map<string, unknown>();
   private readonly entries: Entry<L>[] = [];
 
@@ -45,7 +45,7 @@ export class RequestCounter<L extends string> {
   }
 
   /** Adds what was counted since the last read to the prom-client counter. */
-  flush(): void {
+  private flush(): void {
     for (const entry of this.entries) {
       if (entry.count === 0) continue;
       this.counter.inc(entry.labels, entry.count);
