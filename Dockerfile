@@ -20,7 +20,7 @@ COPY ext-proc ./ext-proc
 COPY scripts/prune-build-only.mjs ./scripts/prune-build-only.mjs
 # re2 keeps its vendored sources and ~70 MB of compiler output next to the addon: only the addon
 # is loaded at run time, and its debug symbols (about 20 MB) are not needed either. What only
-# builds the addon (node-gyp's tree, nan) goes too: node_modules 40 -> 30 MB.
+# builds the addon (node-gyp's tree, nan) goes too: node_modules 40 -> 30 MiB.
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && node scripts/prune-build-only.mjs \

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 
 /** Clock ticks per second of /proc/stat (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
 function busyTicks(): number {
   const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { TICKS_PER_SECOND } from "./machine-load.js";
 
 /** The repository: the nearest directory above with a package.json (this file runs from dist/ or from source in tests). */
 export const ROOT = ((dir: string): string => {
@@ -49,5 +50,5 @@ export function rssKiB(pid: number): number {
 export function cpuSeconds(pid: number): number {
   // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
