@@ -4,9 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminClient } from "../conformance/admin-metrics.js";
-import { expectContinue } from "../conformance/answer-checks.js";
-import { getRequest, okResponseHeaders, responseBody } from "../conformance/envoy-messages.js";
-import { BodyMode, FakeEnvoy } from "../conformance/fake-envoy.js";
+import { exchangeAllowed, SQL_ERROR_PAGE } from "../conformance/allowed-exchange.js";
+import { FakeEnvoy } from "../conformance/fake-envoy.js";
 import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
 import { BETA_PATH_RULE } from "./beta-path-rule.js";
 
@@ -27,7 +26,6 @@ const SHADOW = [
   "      response: { onLeak: block }",
 ].join("\n");
 
-const SQL_ERROR_PAGE = "<html><body>You have an error in your SQL syntax near 'x'</body></html>";
 
 let server: InProcess;
 let envoy: FakeEnvoy;
@@ -46,11 +44,7 @@ afterAll(async () => {
 
 /** One GET the active (default) policy lets through, with a response page; resolves once its stream has ended. */
 async function exchange(path: string, page: string): Promise<void> {
-  const stream = envoy.open({ responseBodyMode: BodyMode.BUFFERED });
-  expectContinue(await stream.exchange(getRequest(path)), "requestHeaders");
-  expectContinue(await stream.exchange(okResponseHeaders()), "responseHeaders");
-  expectContinue(await stream.exchange(responseBody(page, true)), "responseBody");
-  stream.closeLikeEnvoy();
+  await exchangeAllowed(envoy, path, page);
   // The comparison is settled when the stream is released, with the open-stream gauge.
   expect(await admin.metricSettlesAt("meshrasp_open_streams", 0)).toBe(0);
 }
