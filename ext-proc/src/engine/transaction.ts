@@ -216,7 +216,7 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
     const outputs = this.outputs;
     const covered = this.covered;
     // Nothing any mergeable transformation would change: their outputs are the value itself.
-    const untouched = plan.anyChange !== undefined && !plan.anyChange.test(value);
+    const untouched = !plan.anyChange.test(value);
     if (untouched && plan.untouched) {
       const { now, joined } = plan.untouched;
       // Made once: scanned now, and kept for the joined pass should it rescan the value alone.

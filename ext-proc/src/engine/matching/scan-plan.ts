@@ -72,10 +72,9 @@ export interface ValuePlan {
   readonly steps: readonly ChainStep[];
   /**
    * A value this does not match is left unchanged by every mergeable step (the union of their
-   * transformations' `changesOnly`), so no transformation needs computing. Absent when some
-   * mergeable transformation may change anything.
+   * transformations' `changesOnly`), so no transformation needs computing.
    */
-  readonly anyChange: RegExp | undefined;
+  readonly anyChange: RegExp;
   /**
    * Every mergeable step's rules, for values `anyChange` does not match, split in what must be
    * scanned value by value (`now`) and what may be joined with other values (`joined`). Values
@@ -105,8 +104,6 @@ export interface SourcePlan {
 
 export type SourcePlans = ReadonlyMap<TargetSource, SourcePlan>;
 
-/** Transformations that may turn a value into something else even when it has nothing to decode. */
-const NOT_MERGEABLE = new Set(["base64_decode"]);
 /** Patterns whose meaning changes when values are joined by newlines: text anchors, inline flag changes. */
 const UNJOINABLE = /\\[Az]|\(\?[a-zA-Z]*-/;
 function isJoinable(rule: CompiledRule): boolean {
@@ -159,7 +156,6 @@ function triggerSource(trigger: RegExp): string {
 }
 
 interface DraftStep {
-  readonly name: string;
   /** Undefined for the root: the untransformed value. */
   readonly transformation: RegisteredTransformation | undefined;
   readonly parent: number;
@@ -170,7 +166,7 @@ interface DraftStep {
 
 function buildValuePlan(rules: readonly CompiledRule[]): ValuePlan | undefined {
   if (rules.length === 0) return undefined;
-  const steps: DraftStep[] = [{ name: "", transformation: undefined, parent: -1, key: "", rules: [], mergeable: true }];
+  const steps: DraftStep[] = [{ transformation: undefined, parent: -1, key: "", rules: [], mergeable: true }];
   for (const rule of rules) {
     let at = 0;
     const chain = rule.definition.transforms;
@@ -178,21 +174,21 @@ function buildValuePlan(rules: readonly CompiledRule[]): ValuePlan | undefined {
       const key = chain.slice(0, i + 1).join(",");
       let next = steps.findIndex((step) => step.key === key);
       if (next < 0) {
-        const name = chain[i] ?? "";
-        const mergeable = (steps[at]?.mergeable ?? true) && !NOT_MERGEABLE.has(name);
-        steps.push({ name, transformation: rule.transforms[i], parent: at, key, rules: [], mergeable });
+        const transformation = rule.transforms[i];
+        // A transformation that says which values it leaves unchanged (changesOnly) can be folded
+        // into its parent's pass; one that may change anything (base64_decode) cannot.
+        const mergeable = (steps[at]?.mergeable ?? true) && transformation?.changesOnly !== undefined;
+        steps.push({ transformation, parent: at, key, rules: [], mergeable });
         next = steps.length - 1;
       }
       at = next;
     }
     steps[at]?.rules.push(rule);
   }
-  const triggers = steps.slice(1).filter((s) => s.mergeable).map((s) => s.transformation?.changesOnly);
-  // With no trigger, nothing ever changes: "^(?!)" fails at the first position instead of trying
-  // every one, as the unanchored "(?!)" would on each value scanned.
-  const anyChange = triggers.every((t): t is RegExp => t !== undefined)
-    ? new RegExp([...new Set(triggers.map(triggerSource))].join("|") || "^(?!)")
-    : undefined;
+  // Every mergeable step has a trigger. With none, nothing ever changes: "^(?!)" fails at the first
+  // position instead of trying every one, as the unanchored "(?!)" would on each value scanned.
+  const triggers = steps.slice(1).flatMap((s) => (s.mergeable && s.transformation?.changesOnly ? [s.transformation.changesOnly] : []));
+  const anyChange = new RegExp([...new Set(triggers.map(triggerSource))].join("|") || "^(?!)");
   const below = (index: number): number[] => steps.flatMap((s, i) => (s.parent === index ? [i, ...below(i)] : []));
   const built: ChainStep[] = steps.map((step, index) => {
     const children = steps.flatMap((child, i) => (child.parent === index && child.mergeable ? [i] : []));
