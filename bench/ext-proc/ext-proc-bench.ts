@@ -167,7 +167,6 @@ async function main(): Promise<void> {
       const check = await sample(server.grpc, 0.2, 20, body);
       if (check.length === 0) throw new Error(`${server.name} answered nothing`);
     }
-    for (const server of servers) await h2load(server.grpc, payload, 2);
     // Shared rounds: both servers on core 0 at once, each loaded by its own h2load. The kernel
     // gives each half the core, so the ratio of their throughputs is the ratio of their costs
     // per stream, measured under the very same machine conditions.
