@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ProcessingResponse } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { ProcessingMode_BodySendMode, ProcessingMode_HeaderSendMode } from "../../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
 import { encodeResponse } from "./response-encoding.js";
 
 const generic = (answer: ProcessingResponse): Buffer => Buffer.from(ProcessingResponse.encode(answer).finish());
@@ -77,5 +78,53 @@ describe("encodeResponse", () => {
     const fast = encodeResponse(answer);
     expect(fast.length).toBe(generic(answer).length);
     expect(ProcessingResponse.decode(fast).dynamicMetadata).toEqual(answer.dynamicMetadata);
+  });
+
+  describe("a phase's plain continue", () => {
+    const phases = ["requestHeaders", "responseHeaders", "requestBody", "responseBody"] as const;
+    const plain = (phase: (typeof phases)[number]): ProcessingResponse =>
+      ({ response: { $case: phase, value: { response: undefined } }, requestDrain: false }) as ProcessingResponse;
+    const decision = { meshrasp: { decision_id: "2783e639-3e52-4a03-9293-0336fac511dd", action: "allow", score: 0, rules: "", policy_hash: "ab".repeat(32) } };
+
+    it("is written as the generated encoder writes it, with or without metadata", () => {
+      for (const phase of phases) {
+        expect(encodeResponse(plain(phase))).toEqual(generic(plain(phase)));
+        const withMetadata = { ...plain(phase), dynamicMetadata: decision };
+        expect(encodeResponse(withMetadata).length).toBe(generic(withMetadata).length);
+        expect(ProcessingResponse.decode(encodeResponse(withMetadata))).toEqual(ProcessingResponse.decode(generic(withMetadata)));
+      }
+    });
+
+    it("is not taken for an answer that carries anything else", () => {
+      const mode = {
+        requestHeaderMode: ProcessingMode_HeaderSendMode.DEFAULT,
+        responseHeaderMode: ProcessingMode_HeaderSendMode.DEFAULT,
+        requestBodyMode: ProcessingMode_BodySendMode.NONE,
+        responseBodyMode: ProcessingMode_BodySendMode.STREAMED,
+        requestTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
+        responseTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
+      };
+      const common = { status: 0, headerMutation: { setHeaders: [], removeHeaders: ["x-a"] }, bodyMutation: undefined, trailers: undefined, clearRouteCache: false };
+      const extras = fc.record(
+        {
+          phase: fc.constantFrom(...phases, "requestTrailers" as const),
+          changed: fc.boolean(),
+          modeOverride: fc.constant(mode),
+          requestDrain: fc.boolean(),
+          overrideMessageTimeout: fc.record({ seconds: fc.integer({ min: 0, max: 10 }), nanos: fc.integer({ min: 0, max: 999_999_999 }) }),
+          dynamicMetadata: fc.constant(decision),
+        },
+        { requiredKeys: ["phase", "changed"] },
+      );
+      fc.assert(
+        fc.property(extras, ({ phase, changed, ...rest }) => {
+          const value = phase === "requestTrailers" ? { headerMutation: changed ? common.headerMutation : undefined } : { response: changed ? common : undefined };
+          const answer = { requestDrain: false, ...rest, response: { $case: phase, value } } as ProcessingResponse;
+          expect(ProcessingResponse.decode(encodeResponse(answer))).toEqual(ProcessingResponse.decode(generic(answer)));
+          expect(encodeResponse(answer).length).toBe(generic(answer).length);
+        }),
+        { numRuns: 500 },
+      );
+    });
   });
 });
