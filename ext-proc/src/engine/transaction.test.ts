@@ -106,4 +106,19 @@ describe("EngineTransaction", () => {
       expect(request("q=%252527").truncated).toContain("decode_passes");
     }
   });
+
+  it("sees the request's header names sorted and comma-joined, however many and in whatever order they came", () => {
+    for (const count of [3, 12, 40]) {
+      const names = Array.from({ length: count }, (_, i) => `h${String(i).padStart(2, "0")}`);
+      const list = parseRuleDefinitions(
+        [{ id: "list", category: "protocol", targets: ["header_name_list"], transforms: [], regex: `^${names.join(",")}$` }],
+        "test",
+      );
+      const arrived = [...names].reverse();
+      [arrived[0], arrived[count - 1]] = [arrived[count - 1]!, arrived[0]!];
+      const head: RequestHead = { method: "GET", path: "/", authority: "a", scheme: "http", headers: arrived.map((name) => ({ name, value: Buffer.from("v") })) };
+      const verdict = compileEngine({ ...DEFAULT_ENGINE_SETTINGS, rules: list }).newTransaction().inspectRequestHeaders(head, never);
+      expect(verdict.matches.map((m) => m.ruleId), `${count} headers`).toEqual(["list"]);
+    }
+  });
 });

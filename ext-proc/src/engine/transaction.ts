@@ -32,6 +32,24 @@ function isFolded(mask: number, owner: number | undefined): boolean {
   return owner === undefined || owner < 0 || ((mask >>> owner) & 1) === 1;
 }
 
+/** Above this many names the built-in sort is used: insertion sort is quadratic. */
+const INSERTION_SORT_MAX = 32;
+
+/**
+ * Sorts header names in place, in the order Array.prototype.sort gives strings. Insertion sort for
+ * the usual dozen headers or so: the built-in sort allocates a work array on every call.
+ */
+function sortedNames(names: string[]): string[] {
+  if (names.length > INSERTION_SORT_MAX) return names.sort();
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i]!;
+    let j = i - 1;
+    for (; j >= 0 && names[j]! > name; j--) names[j + 1] = names[j]!;
+    names[j + 1] = name;
+  }
+  return names;
+}
+
 const ARGUMENT_SOURCES: ReadonlySet<TargetSource> = new Set(["query_args", "body_args", "json", "multipart"]);
 
 interface PendingValue {
@@ -185,7 +203,7 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
       }
     }
     const listSource = valueSource === "headers" ? "header_name_list" : "response_header_name_list";
-    this.add(listSource, "", names.sort().join(","));
+    this.add(listSource, "", sortedNames(names).join(","));
   }
 
   private acceptChunk(body: BodyAccumulator, chunk: Buffer, info: BodyChunkInfo, source: TargetSource): boolean {
