@@ -1,12 +1,8 @@
-#!/usr/bin/env node
-// Run in the image's build stage after `npm prune --omit=dev`: removes from node_modules what
-// only compiles re2's addon (node-gyp and what nothing else needs of its tree, nan's headers,
-// install-artifact-from-github). The addon is built by then, and re2 loads only that file at run
-// time; about 10 MB fewer in the runtime image. Which packages go is computed from the lockfile
+// What in a production install only compiles re2's addon: node-gyp and what nothing else needs of
+// its tree, nan's headers, install-artifact-from-github. The addon is built by the time the image
+// is assembled, and re2 loads only that file at run time, so scripts/assemble-runtime-root.mjs
+// leaves these packages out (about 8 MB). Which packages they are is computed from the lockfile
 // with Node's resolution rules, so it follows the dependency tree as it changes.
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 
 /** re2's dependencies that only build its addon. */
 const BUILD_ONLY = ["node-gyp", "install-artifact-from-github", "nan"];
@@ -47,11 +43,3 @@ export function buildOnlyPaths(lock, manifest) {
   return [...all].filter((path) => !kept.has(path)).sort();
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const root = process.argv[2] ?? process.cwd();
-  const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8"));
-  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-  const paths = buildOnlyPaths(lock, manifest);
-  for (const path of paths) rmSync(join(root, path), { recursive: true, force: true });
-  console.log(`removed ${paths.length} build-only packages: ${paths.map((p) => p.slice(p.lastIndexOf("node_modules/") + 13)).join(" ")}`);
-}

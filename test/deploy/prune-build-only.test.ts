@@ -1,7 +1,7 @@
 /**
- * scripts/prune-build-only.mjs, which the image's build stage runs: it removes exactly what only
- * re2's addon build needs, following Node's resolution (nested copies included), and keeps a
- * package another runtime dependency still needs.
+ * scripts/prune-build-only.mjs, with which the image's runtime root is assembled: it leaves out
+ * exactly what only re2's addon build needs, following Node's resolution (nested copies
+ * included), and keeps a package another runtime dependency still needs.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
