@@ -425,7 +425,7 @@ export class ProcessingSession {
     } catch (error) {
       return this.inspectionFailed(phase, StreamError.from(error));
     } finally {
-      this.env.metrics.phaseDuration.observe({ phase }, (performance.now() - started) / 1000);
+      this.env.metrics.phaseDuration.observe(phase, (performance.now() - started) / 1000);
     }
     if (!this.timedOut && verdict.truncated.includes("time_budget")) {
       // Truncation reasons are cumulative: act on the budget once, in the phase that ran out.

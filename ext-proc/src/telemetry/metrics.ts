@@ -2,14 +2,15 @@
  * Prometheus metrics. One registry per running instance (tests start several in one process),
  * so nothing here is a module-level singleton.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { RequestCounter } from "./request-counter.js";
+import { RequestHistogram } from "./request-histogram.js";
 
 export interface MeshraspMetrics {
   readonly registry: Registry;
   readonly decisions: RequestCounter<"action" | "phase" | "category" | "workload">;
   readonly ruleMatches: Counter<"rule_id" | "category">;
-  readonly phaseDuration: Histogram<"phase">;
+  readonly phaseDuration: RequestHistogram<"phase">;
   readonly openStreams: Gauge;
   readonly streams: Counter;
   readonly streamErrors: Counter<"code">;
@@ -42,13 +43,13 @@ export function createMetrics(options: { processMetrics: boolean }): MeshraspMet
       labelNames: ["rule_id", "category"],
       registers,
     }),
-    phaseDuration: new Histogram({
-      name: "meshrasp_phase_duration_seconds",
-      help: "Time spent inspecting one ext_proc message (the engine's share of the answer's latency), by phase.",
-      labelNames: ["phase"],
-      buckets: PHASE_BUCKETS,
+    phaseDuration: new RequestHistogram(
+      "meshrasp_phase_duration_seconds",
+      "Time spent inspecting one ext_proc message (the engine's share of the answer's latency), by phase.",
+      "phase",
+      PHASE_BUCKETS,
       registers,
-    }),
+    ),
     openStreams: new Gauge({
       name: "meshrasp_open_streams",
       help: "ext_proc streams currently open.",
