@@ -1,6 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseRuleDefinitions } from "../policy/rule-packs.js";
 import { compileEngine, DEFAULT_ENGINE_SETTINGS } from "./compile-engine.js";
+import { sortedNames } from "./transaction.js";
 import type { Budget, RequestHead } from "./types.js";
 
 const never: Budget = { exceeded: () => false };
@@ -114,11 +116,28 @@ describe("EngineTransaction", () => {
         [{ id: "list", category: "protocol", targets: ["header_name_list"], transforms: [], regex: `^${names.join(",")}$` }],
         "test",
       );
-      const arrived = [...names].reverse();
-      [arrived[0], arrived[count - 1]] = [arrived[count - 1]!, arrived[0]!];
+      // Rotated by one: out of order for every count.
+      const arrived = [...names.slice(1), names[0]!];
       const head: RequestHead = { method: "GET", path: "/", authority: "a", scheme: "http", headers: arrived.map((name) => ({ name, value: Buffer.from("v") })) };
       const verdict = compileEngine({ ...DEFAULT_ENGINE_SETTINGS, rules: list }).newTransaction().inspectRequestHeaders(head, never);
       expect(verdict.matches.map((m) => m.ruleId), `${count} headers`).toEqual(["list"]);
     }
   });
 });
+
+describe("sortedNames", () => {
+  it("orders any names as Array.prototype.sort does, in place, on both sides of the insertion-sort bound", () => {
+    const unit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+    const name = fc.oneof(fc.constantFrom("content-length", "transfer-encoding", "a", "A", ""), fc.string({ unit, maxLength: 6 }));
+    fc.assert(
+      fc.property(fc.array(name, { maxLength: 40 }), (names) => {
+        const expected = [...names].sort();
+        const sorted = sortedNames(names);
+        expect(sorted).toBe(names);
+        expect(sorted).toEqual(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+

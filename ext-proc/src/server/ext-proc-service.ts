@@ -37,8 +37,9 @@ const LARGE_MESSAGE_BYTES = 4 * 1024;
 /**
  * The generated service definition, except that a message which fails to decode reaches the
  * handler as a MalformedMessage, so it is counted, logged and answered like every other protocol
- * error of that stream, and that answers carrying dynamic metadata are encoded faster
- * (response-encoding.ts). Received bytes are counted for transient-memory.ts.
+ * error of that stream, and that answers are encoded by response-encoding.ts (plain continues
+ * encoded once, dynamic metadata written directly). Received bytes are counted for
+ * transient-memory.ts.
  */
 export const extProcServiceDefinition: ServiceDefinition = {
   process: {

@@ -12,8 +12,9 @@
  *
  * Most answers are a plain "continue" of a header or body phase, which encodes to the same two
  * bytes every time; the generated encoder still took 0.8-2 µs to write them (a writer, a fork per
- * nested message, a copy). Those are encoded once, here, and handed out as they are: grpc-js
- * copies a message into its frame and never writes to it.
+ * nested message, a copy). Those are encoded once, here, and handed out as they are: grpc-js (1.14,
+ * pinned; serializeMessage in server-interceptors.js) copies each message into a new frame, with
+ * no response compression, and never writes to it. Callers must not either.
  */
 import { ProcessingResponse } from "../../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 
@@ -98,11 +99,11 @@ function measure(struct: Plain, sizes: number[], depth: number): number {
 }
 
 class Cursor {
-  at = 0;
   next = 0;
   constructor(
     readonly out: Buffer,
     readonly sizes: readonly number[],
+    public at: number,
   ) {}
 
   size(): number {
@@ -164,6 +165,14 @@ function write(struct: Plain, cursor: Cursor): void {
   }
 }
 
+/** Writes a struct measured by `measure` to the end of the cursor's buffer, and returns the buffer. */
+function writeStruct(struct: Plain, cursor: Cursor): Buffer {
+  const from = cursor.at;
+  write(struct, cursor);
+  if (cursor.at !== cursor.out.length) throw new Error(`dynamic metadata encoding wrote ${cursor.at - from} of ${cursor.out.length - from} bytes`);
+  return cursor.out;
+}
+
 /**
  * The generated encoding as a Buffer without copying it: finish() returns a fresh array nobody
  * else holds (Buffer.from(array) would copy every replaced body once more).
@@ -212,20 +221,13 @@ export function encodeResponse(answer: ProcessingResponse): Buffer {
   if (structSize < 0) return generated(answer);
   if (plain !== undefined) {
     // A continue with metadata: its two bytes, then dynamic_metadata, in one buffer.
-    const out = Buffer.allocUnsafe(plain.length + 1 + varintSize(structSize) + structSize);
-    plain.copy(out);
-    const cursor = new Cursor(out, sizes);
-    cursor.at = plain.length;
-    out[cursor.at++] = DYNAMIC_METADATA_TAG;
+    const cursor = new Cursor(Buffer.allocUnsafe(plain.length + 1 + varintSize(structSize) + structSize), sizes, plain.length);
+    plain.copy(cursor.out);
+    cursor.out[cursor.at++] = DYNAMIC_METADATA_TAG;
     cursor.varint(structSize);
-    write(metadata, cursor);
-    if (cursor.at !== out.length) throw new Error(`dynamic metadata encoding wrote ${cursor.at} of ${out.length} bytes`);
-    return out;
+    return writeStruct(metadata, cursor);
   }
-  const struct = Buffer.allocUnsafe(structSize);
-  const cursor = new Cursor(struct, sizes);
-  write(metadata, cursor);
-  if (cursor.at !== structSize) throw new Error(`dynamic metadata encoding wrote ${cursor.at} of ${structSize} bytes`);
+  const struct = writeStruct(metadata, new Cursor(Buffer.allocUnsafe(structSize), sizes, 0));
   // Appended to the generated writer: the rest of the answer (a replaced body included) is not
   // copied once more into a buffer of our own after finish().
   const bytes = ProcessingResponse.encode({ ...answer, dynamicMetadata: undefined })

@@ -17,6 +17,27 @@ describe("parseJson", () => {
     expect(sink.of("json_keys").map(([, k]) => k)).toEqual(["user", "name", "tags", "n"]);
   });
 
+  it("names keys and values of objects inside arrays by their full path, in one feed or split anywhere", () => {
+    const text = '[{"a":"x","b":[{"c":"y"}]},{},{"d":{"e":"z"}}]';
+    const expected = {
+      keys: ["$[0].a", "$[0].b", "$[0].b[0].c", "$[2].d", "$[2].d.e"],
+      values: [["$[0].a", "x"], ["$[0].b[0].c", "y"], ["$[2].d.e", "z"]],
+    };
+    const whole = new RecordingSink();
+    expect(parseJson(text, 64, whole)).toBe("complete");
+    expect(whole.of("json_keys").map(([path]) => path)).toEqual(expected.keys);
+    expect(whole.of("json")).toEqual(expected.values);
+    for (let cut = 1; cut < text.length; cut++) {
+      const sink = new RecordingSink();
+      const scanner = new JsonScanner(64, sink);
+      expect(scanner.feed(text.slice(0, cut), 0, false)).toBeUndefined();
+      const at = scanner.resumeAt;
+      expect(scanner.feed(text.slice(at), at, true), `cut at ${cut}`).toBe("complete");
+      expect(sink.of("json_keys").map(([path]) => path), `cut at ${cut}`).toEqual(expected.keys);
+      expect(sink.of("json"), `cut at ${cut}`).toEqual(expected.values);
+    }
+  });
+
   it("skips containers deeper than the limit and says so", () => {
     const sink = new RecordingSink();
     expect(parseJson('{"a":{"b":{"c":"deep"}},"d":"shallow"}', 2, sink)).toBe("json_depth");
