@@ -18,12 +18,9 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
 COPY tsconfig.json tsconfig.build.json ./
 COPY protos/generated ./protos/generated
 COPY ext-proc ./ext-proc
-COPY scripts/assemble-runtime-root.mjs scripts/prune-build-only.mjs ./scripts/
-# The runtime image's whole root filesystem, in /rootfs: this image's node, the libraries ldd
-# finds for it and for re2's addon, /etc/passwd with the meshrasp user (1000), and /app with the
-# packages `npm prune --omit=dev` would keep, less what only builds re2's addon (node-gyp's tree,
-# nan, re2's sources and compiler output; the addon's debug symbols stripped).
-# test/deploy/runtime-root.test.ts runs the same script, measures the result and serves from it.
+COPY scripts/assemble-runtime-root.mjs scripts/build-only-packages.mjs ./scripts/
+# The runtime image's whole root filesystem, in /rootfs: what goes in, and why, is described at
+# the top of scripts/assemble-runtime-root.mjs.
 RUN npm run build \
  && node scripts/assemble-runtime-root.mjs /rootfs
 

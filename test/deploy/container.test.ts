@@ -95,7 +95,7 @@ describe("Dockerfile", () => {
     const buildConfig = JSON.parse(readFileSync(repoPath("tsconfig.json"), "utf8")) as { compilerOptions: { outDir: string } };
     expect(buildConfig.compilerOptions.outDir).toBe("dist");
     const imported = [...readFileSync(repoPath(assembler), "utf8").matchAll(/^import .* from "\.\/([\w.-]+)";$/gm)].map((m) => `scripts/${m[1] ?? ""}`);
-    expect(imported).toContain("scripts/prune-build-only.mjs");
+    expect(imported).toContain("scripts/build-only-packages.mjs");
     for (const script of [assembler, ...imported]) expect(copiedIn, script).toContain(posix.join(workdir, script));
     const copyAt = buildStage.instructions.findIndex((i) => i.keyword === "COPY" && i.args.includes(assembler));
     const runAt = buildStage.instructions.findIndex((i) => i.keyword === "RUN" && i.args.includes(`node ${assembler}`));

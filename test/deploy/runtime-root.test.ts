@@ -2,13 +2,28 @@
  * The image without Docker. Its runtime stage is `scratch` plus one copy of the root filesystem
  * that scripts/assemble-runtime-root.mjs writes in the build stage, so running that script on this
  * checkout (installed and built) gives the image's content: its regular files' size is the image's
- * size. As root with unshare, the tree is also served from the way a container runtime would run
- * the image: a private mount namespace, the tree read-only, a tmpfs on /tmp, and the Dockerfile's
- * USER, WORKDIR, ENV, ENTRYPOINT, CMD and HEALTHCHECK. Where that cannot be done, that part is
- * reported as skipped, with the reason in its name.
+ * size. Without privileges, node runs from the tree through the tree's own loader and loads re2
+ * from it, which proves the copied libraries are all they need. As root with unshare, the tree is
+ * also served from the way a container runtime would run the image: a private mount namespace, the
+ * tree read-only, a tmpfs on /tmp, and the Dockerfile's USER, WORKDIR, ENV, ENTRYPOINT, CMD and
+ * HEALTHCHECK. Where that cannot be done, that part is reported as skipped, with the reason in its
+ * name.
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { createInterface } from "node:readline";
@@ -20,9 +35,9 @@ import { FakeEnvoy } from "../conformance/fake-envoy.js";
 import { healthcheckCommand, instructions, runtimeStage } from "./helpers/dockerfile.js";
 import { repoPath, repoRoot } from "./helpers/repo.js";
 // @ts-expect-error: a plain .mjs build script, without type declarations
-import { assembleRuntimeRoot, NODE_PATH, treeSize } from "../../scripts/assemble-runtime-root.mjs";
+import { assembleRuntimeRoot, debianPackage, DPKG_STATUS_DIR, NODE_PATH, treeSize } from "../../scripts/assemble-runtime-root.mjs";
 // @ts-expect-error: a plain .mjs build script, without type declarations
-import { buildOnlyPaths } from "../../scripts/prune-build-only.mjs";
+import { buildOnlyPaths } from "../../scripts/build-only-packages.mjs";
 
 interface Size {
   files: number;
@@ -38,6 +53,8 @@ interface Manifest {
 const assemble = assembleRuntimeRoot as (repoRoot: string, outDir: string) => Size;
 const sizeOf = treeSize as (dir: string) => Size;
 const nodePath = NODE_PATH as string;
+const packageOf = debianPackage as (library: string) => string;
+const statusDir = DPKG_STATUS_DIR as string;
 
 /** The issue's target: "Image size ≤ 200 MB", in the decimal megabytes `docker images` shows. */
 const IMAGE_LIMIT_BYTES = 200 * 1000 * 1000;
@@ -57,6 +74,35 @@ function installedPackages(dir: string, prefix = ""): string[] {
     .flatMap((name) => (name.startsWith("@") ? readdirSync(join(modules, name)).map((inScope) => `${name}/${inScope}`) : [name]))
     .flatMap((name) => [`${prefix}node_modules/${name}`, ...installedPackages(join(modules, name), `${prefix}node_modules/${name}/`)])
     .sort();
+}
+
+/** Shared libraries outside /app, by their names (libc.so.6, ld-linux-x86-64.so.2, …). */
+const isLibrary = (path: string): boolean => !path.startsWith("app/") && /\.so(\.\d+)*$/.test(path);
+
+/** The program interpreter an ELF executable names (PT_INTERP): 64-bit little-endian ELF only. */
+function elfInterpreter(file: string): string {
+  const fd = openSync(file, "r");
+  const read = (position: number, length: number): Buffer => {
+    const buffer = Buffer.alloc(length);
+    if (readSync(fd, buffer, 0, length, position) !== length) throw new Error(`${file} ends before byte ${position + length}`);
+    return buffer;
+  };
+  try {
+    const header = read(0, 64);
+    if (header.readUInt32BE(0) !== 0x7f_45_4c_46) throw new Error(`${file} is not an ELF file`);
+    // e_ident[EI_CLASS] 2 is 64-bit, e_ident[EI_DATA] 1 little-endian: the offsets below are theirs.
+    if (header[4] !== 2 || header[5] !== 1) throw new Error(`${file}: ELF class ${header[4]}, data ${header[5]}; only 64-bit little-endian is read`);
+    const [phoff, phentsize, phnum] = [Number(header.readBigUInt64LE(0x20)), header.readUInt16LE(0x36), header.readUInt16LE(0x38)];
+    for (let i = 0; i < phnum; i += 1) {
+      const programHeader = read(phoff + i * phentsize, 56);
+      if (programHeader.readUInt32LE(0) !== 3) continue; // PT_INTERP
+      const [offset, size] = [Number(programHeader.readBigUInt64LE(8)), Number(programHeader.readBigUInt64LE(32))];
+      return read(offset, size).toString("latin1").replace(/\0$/, "");
+    }
+    throw new Error(`${file} has no PT_INTERP: it is not a dynamically linked executable`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -97,7 +143,8 @@ const image = {
   // Docker gives PATH to containers of an image that sets none; here it also finds mount and unshare.
   env: {
     PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    ...Object.fromEntries(instructions(runtimeStage, "ENV").flatMap((args) => args.split(" ").map((pair) => pair.split("=", 2)))),
+    // NAME=value pairs: a value may hold "=" too, so only the first one splits.
+    ...Object.fromEntries(instructions(runtimeStage, "ENV").flatMap((args) => args.split(" ").map((pair) => /^([^=]*)=(.*)$/s.exec(pair)?.slice(1) ?? [pair, ""]))),
   } as Record<string, string>,
   command: [
     ...(JSON.parse(instructions(runtimeStage, "ENTRYPOINT")[0] ?? "[]") as string[]),
@@ -126,10 +173,11 @@ describe("the runtime root filesystem (scripts/assemble-runtime-root.mjs)", () =
   it("is at most 200 MB: what the image holds", () => {
     const node = statSync(join(root, nodePath)).size;
     const [modules, dist, rules] = ["node_modules", "dist", "ext-proc"].map((path) => sizeOf(join(root, "app", path)).bytes) as [number, number, number];
-    const libraries = size.bytes - node - sizeOf(join(root, "app")).bytes - sizeOf(join(root, "etc")).bytes;
+    const records = sizeOf(join(root, "var")).bytes + sizeOf(join(root, "usr/share/doc")).bytes;
+    const libraries = size.bytes - node - records - sizeOf(join(root, "app")).bytes - sizeOf(join(root, "etc")).bytes;
     console.log(
       `runtime root: ${size.files} files, ${size.bytes} bytes (${mib(size.bytes)}): node ${mib(node)}, shared libraries ${mib(libraries)}, ` +
-        `node_modules ${mib(modules)}, dist ${mib(dist)}, rules and policies ${mib(rules)}`,
+        `their packages' dpkg records and copyrights ${mib(records)}, node_modules ${mib(modules)}, dist ${mib(dist)}, rules and policies ${mib(rules)}`,
     );
     expect(size.bytes).toBeLessThanOrEqual(IMAGE_LIMIT_BYTES);
   });
@@ -173,6 +221,50 @@ describe("the runtime root filesystem (scripts/assemble-runtime-root.mjs)", () =
       expect(stat.mode & (stat.isDirectory() ? 0o005 : 0o004), `${path} readable by others`).toBe(stat.isDirectory() ? 0o005 : 0o004);
     }
     expect(statSync(join(root, nodePath)).mode & 0o001).toBe(0o001);
+  });
+
+  it("records each library's Debian package as distroless does, for image scanners: a dpkg status file and the copyright", () => {
+    const libraries = entries.filter(isLibrary);
+    const libc = libraries.find((path) => posix.basename(path) === "libc.so.6");
+    expect(libc, "libc.so.6 in the tree").toBeDefined();
+    // The script's dpkg-query lookup, on the build machine's path of each copied library.
+    const packages = new Map(libraries.map((path) => [path, packageOf(`/${path}`).split(":")[0] ?? ""]));
+    expect(packages.get(libc ?? "")).toBe("libc6");
+    expect(readdirSync(join(root, statusDir)).sort()).toEqual([...new Set(packages.values())].sort());
+    for (const [library, name] of packages) {
+      const record = readFileSync(join(root, statusDir, name), "utf8");
+      // One stanza: fields and their continuation lines, no blank line.
+      expect(record, `${name}'s record (for ${library})`).toMatch(/^(?:[\w-]+: .*\n(?: .*\n)*)+$/);
+      expect(record).toMatch(new RegExp(`^Package: ${name.replace(/[+.]/g, "\\$&")}$`, "m"));
+      expect(record).toMatch(/^Version: \S+$/m);
+      expect(record).toMatch(/^Architecture: \S+$/m);
+      expect(record).toMatch(/^Status: install ok installed$/m);
+      const copyright = join(root, "usr/share/doc", name, "copyright");
+      expect(lstatSync(copyright, { throwIfNoEntry: false })?.isFile(), `${copyright} is a file`).toBe(true);
+      expect(statSync(copyright).size).toBeGreaterThan(0);
+    }
+  });
+
+  it("runs node and re2's addon on the tree's libraries alone, through the loader node names (no root needed)", async () => {
+    const interpreter = elfInterpreter(join(root, nodePath));
+    expect(lstatSync(join(root, interpreter), { throwIfNoEntry: false })?.isFile(), `${interpreter} is a file in the tree`).toBe(true);
+    const libraryPath = [...new Set(entries.filter(isLibrary).map((path) => join(root, posix.dirname(path))))].join(":");
+    // The loader still falls back to the build machine's default folders (/lib, /usr/lib) for a
+    // library it does not find in --library-path, so the process's maps say where each came from.
+    const code = `const RE2 = require(${JSON.stringify(join(root, "app/node_modules/re2"))});
+      const mapped = require("fs").readFileSync("/proc/self/maps", "utf8").split("\\n").map((line) => line.split(/\\s+/)[5] ?? "");
+      console.log(JSON.stringify({ match: new RE2("a(b+)c", "i").exec("xABbC")?.[1], mapped: [...new Set(mapped.filter((p) => p.startsWith("/")))] }));`;
+    const { stdout } = await promisify(execFile)(
+      join(root, interpreter),
+      ["--inhibit-cache", "--library-path", libraryPath, join(root, nodePath), "-e", code],
+      { env: {}, timeout: 30_000 },
+    );
+    const { match, mapped } = JSON.parse(stdout) as { match: string; mapped: string[] };
+    expect(match).toBe("Bb");
+    const real = realpathSync(root);
+    expect(mapped).toContain(join(real, "app/node_modules/re2/build/Release/re2.node"));
+    expect(mapped).toContain(join(real, interpreter));
+    expect(mapped.filter((path) => /\.(so|node)(\.|$)/.test(path) && !path.startsWith(`${real}/`)), "shared objects from outside the tree").toEqual([]);
   });
 
   describe.skipIf(sandboxSkip !== undefined)(

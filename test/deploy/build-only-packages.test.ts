@@ -1,19 +1,19 @@
 /**
- * scripts/prune-build-only.mjs, with which the image's runtime root is assembled: it leaves out
- * exactly what only re2's addon build needs, following Node's resolution (nested copies
- * included), and keeps a package another runtime dependency still needs.
+ * scripts/build-only-packages.mjs, which tells the image's runtime root assembler what to leave
+ * out: exactly what only re2's addon build needs, following Node's resolution (nested copies
+ * included), and never a package another runtime dependency still needs.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs build script, without type declarations
-import { buildOnlyPaths } from "../../scripts/prune-build-only.mjs";
+import { buildOnlyPaths } from "../../scripts/build-only-packages.mjs";
 import { repoPath } from "./helpers/repo.js";
 
 type Lock = { packages: Record<string, { dependencies?: Record<string, string> }> };
-const prune = buildOnlyPaths as (lock: Lock, manifest: { dependencies: Record<string, string> }) => string[];
+const buildOnly = buildOnlyPaths as (lock: Lock, manifest: { dependencies: Record<string, string> }) => string[];
 
-describe("prune-build-only", () => {
-  it("removes re2's build-only tree and keeps what a runtime dependency shares with it", () => {
+describe("build-only-packages", () => {
+  it("finds re2's build-only tree and not what a runtime dependency shares with it", () => {
     const lock: Lock = {
       packages: {
         "": { dependencies: { a: "1", re2: "1" } },
@@ -27,7 +27,7 @@ describe("prune-build-only", () => {
         "node_modules/semver": {},
       },
     };
-    expect(prune(lock, { dependencies: { a: "1", re2: "1" } })).toEqual([
+    expect(buildOnly(lock, { dependencies: { a: "1", re2: "1" } })).toEqual([
       "node_modules/nan",
       "node_modules/node-gyp",
       "node_modules/node-gyp/node_modules/which",
@@ -35,11 +35,11 @@ describe("prune-build-only", () => {
     ]);
   });
 
-  it("on this repository's lockfile, removes node-gyp and nan and none of the runtime dependencies", () => {
+  it("on this repository's lockfile, finds node-gyp and nan and none of the runtime dependencies", () => {
     const lock = JSON.parse(readFileSync(repoPath("package-lock.json"), "utf8")) as Lock;
     const manifest = JSON.parse(readFileSync(repoPath("package.json"), "utf8")) as { dependencies: Record<string, string> };
-    const removed = prune(lock, manifest);
-    expect(removed).toEqual(expect.arrayContaining(["node_modules/node-gyp", "node_modules/nan", "node_modules/install-artifact-from-github"]));
-    for (const name of Object.keys(manifest.dependencies)) expect(removed).not.toContain(`node_modules/${name}`);
+    const found = buildOnly(lock, manifest);
+    expect(found).toEqual(expect.arrayContaining(["node_modules/node-gyp", "node_modules/nan", "node_modules/install-artifact-from-github"]));
+    for (const name of Object.keys(manifest.dependencies)) expect(found).not.toContain(`node_modules/${name}`);
   });
 });
