@@ -33,8 +33,9 @@ export function parseDockerfile(text: string): { args: Map<string, string>; stag
       const [, from = "", name] = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(instruction.args) ?? [];
       stages.push({ from: from.replace(/\$\{(\w+)\}/g, (_m, v: string) => args.get(v) ?? `<${v}?>`), name, instructions: [] });
     } else if (instruction.keyword === "ARG" && stages.length === 0) {
-      const [name = "", value = ""] = instruction.args.split("=", 2);
-      args.set(name, value);
+      // NAME=VALUE, split at the first "=" (a value may hold more); a bare NAME has no default.
+      const equals = instruction.args.indexOf("=");
+      args.set(equals < 0 ? instruction.args : instruction.args.slice(0, equals), equals < 0 ? "" : instruction.args.slice(equals + 1));
     } else {
       stages.at(-1)?.instructions.push(instruction);
     }

@@ -147,7 +147,8 @@ function generateConfigMaps(dir: string, value: unknown): Manifest[] {
     }
     const data: Record<string, string> = {};
     for (const spec of stringList(dir, gen.files, "configMapGenerator files")) {
-      const [key, path] = spec.includes("=") ? (spec.split("=", 2) as [string, string]) : [basename(spec), spec];
+      const equals = spec.indexOf("=");
+      const [key, path] = equals < 0 ? [basename(spec), spec] : [spec.slice(0, equals), spec.slice(equals + 1)];
       const full = resolve(dir, path);
       if (relative(dir, full).startsWith("..")) {
         throw new KustomizeError(dir, `${spec}: generator files must be inside the kustomization folder`);
