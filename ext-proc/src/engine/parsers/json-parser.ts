@@ -68,6 +68,11 @@ export class JsonScanner {
   /** The text of the current feed and the position in it (fields, not closure variables: this loop is hot). */
   private text = "";
   private i = 0;
+  /**
+   * Where the next backslash of the text is (Infinity when none is left), found once and again only
+   * when a string passes it: most strings hold none, and are then cut out without a second scan.
+   */
+  private nextBackslash = -1;
 
   /**
    * Parses `text`, the body from absolute offset `base` (= `resumeAt`) to what has arrived. When
@@ -77,6 +82,7 @@ export class JsonScanner {
   feed(text: string, base: number, final: boolean): JsonParseOutcome | undefined {
     this.text = text;
     this.i = 0;
+    this.nextBackslash = -1;
     try {
       const outcome = this.run(final);
       if (outcome === undefined) this.resumeAt = base + this.i;
@@ -186,7 +192,11 @@ export class JsonScanner {
     // A quote after an odd run of backslashes is escaped. Each run is counted once: linear.
     while (quote >= 0 && isEscaped(text, quote, from)) quote = text.indexOf('"', quote + 1);
     if (quote < 0) return undefined;
-    const value = decodeEscapes(text.slice(from, quote), false);
+    if (this.nextBackslash < from) {
+      const next = text.indexOf("\\", from);
+      this.nextBackslash = next < 0 ? Infinity : next;
+    }
+    const value = this.nextBackslash > quote ? text.slice(from, quote) : decodeEscapes(text.slice(from, quote), false);
     if (value === undefined) return MALFORMED;
     this.i = quote + 1;
     return value;
