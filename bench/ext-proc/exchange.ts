@@ -39,14 +39,3 @@ export function grpcFrame(message: ProcessingRequest): Buffer {
   header.writeUInt32BE(bytes.length, 1);
   return Buffer.concat([header, bytes]);
 }
-
-/** The frames of a file written from grpcFrame outputs, each with its prefix. */
-export function splitFrames(bytes: Buffer): Buffer[] {
-  const frames: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = bytes.readUInt32BE(at + 1);
-    frames.push(bytes.subarray(at, at + 5 + length));
-    at += 5 + length;
-  }
-  return frames;
-}

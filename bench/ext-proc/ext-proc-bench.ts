@@ -11,9 +11,11 @@
  * under identical conditions. Solo rounds (each server alone, alternating) are reported too; on
  * this VM they swing by 20 points from one round to the next.
  *
- * Latency: open-loop-client.ts, exchanges started on a fixed schedule and driven as Envoy drives
- * them (headers, wait, body, wait), at a ladder of offered loads for both servers. h2load's own
- * rate mode sends in bursts and its per-request times include its waits, so it is not used here.
+ * Latency: lockstep-client.c (C on libnghttp2, compiled at the start), exchanges started on a
+ * fixed schedule and driven as Envoy drives them (headers, wait, body, wait), at a ladder of
+ * offered loads for both servers, half of meshrasp's solo throughput among them. h2load's own rate
+ * mode sends in bursts and its per-request times include its waits, and a Node generator started
+ * its exchanges up to 5-13 ms late (p99): neither is used here.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -25,6 +27,7 @@ import { machineLoad } from "../support/machine-load.js";
 import { cpuSeconds, MESHRASP_MAIN, ROOT, startServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { median } from "../support/stats.js";
 import { bodyRequest, grpcFrame, headersRequest, jsonBody } from "./exchange.js";
+import { buildLockstepClient } from "./lockstep-build.js";
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -109,16 +112,16 @@ interface Latency {
   serverCpu: number;
 }
 
-/** One rung of the latency ladder: open-loop-client.ts in a child process on core 1. */
-async function latencyAt(server: Server, payload: string, rate: number): Promise<Latency> {
-  const client = join(ROOT, "dist/bench/ext-proc/open-loop-client.js");
+/** One rung of the latency ladder: lockstep-client.c in a child process on core 1. */
+async function latencyAt(client: string, server: Server, payload: string, rate: number): Promise<Latency> {
   const cpuBefore = cpuSeconds(server.child.pid!);
   const started = performance.now();
-  const child = spawn("taskset", ["-c", "1", process.execPath, client, server.grpc, payload, String(rate), String(LATENCY_S), String(LATENCY_CONNECTIONS)], { stdio: ["ignore", "pipe", "inherit"] });
+  const [host = "", port = ""] = server.grpc.split(":");
+  const child = spawn("taskset", ["-c", "1", client, host, port, String(rate), String(LATENCY_S), String(LATENCY_CONNECTIONS), payload], { stdio: ["ignore", "pipe", "inherit"] });
   let stdout = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
   const code = await new Promise((done) => child.on("exit", done));
-  if (code !== 0) throw new Error(`open-loop-client exited with ${String(code)}`);
+  if (code !== 0) throw new Error(`lockstep-client exited with ${String(code)}`);
   const serverCpu = (cpuSeconds(server.child.pid!) - cpuBefore) / ((performance.now() - started) / 1000);
   return { ...(JSON.parse(stdout) as Omit<Latency, "serverCpu">), serverCpu };
 }
@@ -150,8 +153,13 @@ async function main(): Promise<void> {
     process.stderr.write("bench:ext-proc needs h2load: apt-get install nghttp2-client\n");
     process.exit(2);
   }
-  const foreign = await machineLoad(2000);
   const dir = mkdtempSync(join(tmpdir(), "meshrasp-bench-"));
+  const lockstep = buildLockstepClient(dir);
+  if ("missing" in lockstep) {
+    process.stderr.write(`bench:ext-proc cannot build its latency generator: ${lockstep.missing}\n`);
+    process.exit(2);
+  }
+  const foreign = await machineLoad(2000);
   const payload = join(dir, "exchange.bin");
   const body = jsonBody();
   writeFileSync(payload, Buffer.concat([grpcFrame(headersRequest()), grpcFrame(bodyRequest(body))]));
@@ -192,10 +200,13 @@ async function main(): Promise<void> {
       }
       ratios.push(got.get("meshrasp")! / got.get("no-op")!);
     }
+    // The issue's rung: half of meshrasp's maximum, its median solo throughput, to the hundred.
+    const halfMax = Math.round(median(rps.get("meshrasp")!) / 200) * 100;
+    const rates = [...new Set([...LATENCY_RATES, halfMax])].sort((a, b) => a - b);
     const ladder: { rate: number; results: Map<string, Latency> }[] = [];
-    for (const rate of LATENCY_RATES) {
+    for (const rate of rates) {
       const results = new Map<string, Latency>();
-      for (const server of servers) results.set(server.name, await latencyAt(server, payload, rate));
+      for (const server of servers) results.set(server.name, await latencyAt(lockstep.path, server, payload, rate));
       ladder.push({ rate, results });
     }
     const meshrasp = servers[0]!;
@@ -208,7 +219,7 @@ async function main(): Promise<void> {
     const latencyRows = ladder.flatMap(({ rate, results }) =>
       servers.map((s) => {
         const r = results.get(s.name)!;
-        return `| ${rate} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${ms(r.service.p50)} | ${ms(r.service.p99)} | ${ms(r.service.p999)} | ${ms(r.startLag.p99)} | ${ms(r.cpuMsPerExchange)} | ${Math.round(r.serverCpu * 100)} % |`;
+        return `| ${rate}${rate === halfMax ? " (half of max)" : ""} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${ms(r.service.p50)} | ${ms(r.service.p99)} | ${ms(r.service.p999)} | ${ms(r.startLag.p99)} | ${ms(r.cpuMsPerExchange)} | ${Math.round(r.serverCpu * 100)} % |`;
       }),
     );
     const report = [
@@ -232,9 +243,9 @@ async function main(): Promise<void> {
       "",
       `Per-round ratios: ${ratios.map(pct).join(", ")}; median ${pct(median(ratios))}. Solo rounds are ${DURATION_S} s apart, and this VM's speed drifts by more than that from one to the next: the shared rounds are the figure.`,
       "",
-      `## Latency (open loop, Envoy-like lock-step exchanges, ${LATENCY_CONNECTIONS} connections, ${LATENCY_S} s after 2 s of warm-up)`,
+      `## Latency (open loop, Envoy-like lock-step exchanges from lockstep-client.c, ${LATENCY_CONNECTIONS} connections, ${LATENCY_S} s after 2 s of warm-up)`,
       "",
-      "Service latency: from writing the headers message to reading the body answer, in ms. Start lag: how late the generator itself started exchanges (p99, ms). Generator CPU: its own CPU time per exchange (ms). Server CPU: the server's CPU over the run, as a share of its core.",
+      `Service latency: from writing the headers message to reading the body answer, in ms. Start lag: how late the generator itself started exchanges (p99, ms). Generator CPU: its own CPU time per exchange (ms). Server CPU: the server's CPU over the run, as a share of its core. Half of max: half of meshrasp's median solo throughput above (${halfMax}/s).`,
       "",
       "| offered/s | server | achieved/s | errors | p50 | p99 | p99.9 | start lag p99 | generator CPU | server CPU |",
       "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
