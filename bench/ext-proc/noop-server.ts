@@ -1,7 +1,8 @@
 /**
  * The baseline for `npm run bench:ext-proc`: an ext_proc server on exactly meshrasp's stack
- * (grpc-js, the same generated codecs, the same server options) that answers every message with
- * an empty continue and inspects nothing. Usage: node noop-server.js HOST:PORT
+ * (grpc-js, the same generated codecs, the same server options, V8's allocation-site pretenuring
+ * off as meshrasp has it) that answers every message with an empty continue and inspects nothing.
+ * Usage: node noop-server.js HOST:PORT
  */
 import { Server, ServerCredentials, type ServerDuplexStream } from "@grpc/grpc-js";
 import {
@@ -9,6 +10,7 @@ import {
   type ProcessingRequest,
   type ProcessingResponse,
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { disablePretenuring } from "../../ext-proc/src/server/pretenuring.js";
 
 function answer(message: ProcessingRequest): ProcessingResponse | undefined {
   const empty = { response: undefined };
@@ -26,6 +28,7 @@ function answer(message: ProcessingRequest): ProcessingResponse | undefined {
   }
 }
 
+disablePretenuring();
 const address = process.argv[2] ?? "127.0.0.1:50061";
 const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
 server.addService(ExternalProcessorService, {

@@ -16,6 +16,7 @@ import { HealthState } from "../server/health-service.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
 import { createMetrics, type MeshraspMetrics } from "../telemetry/metrics.js";
 import { formatAddress, parseListenAddress, UsageError, type ListenAddress } from "./listen-address.js";
+import { disablePretenuring } from "../server/pretenuring.js";
 
 export interface ServeOptions {
   /** gRPC listen address, HOST:PORT; port 0 picks a free port. */
@@ -104,6 +105,7 @@ async function listen(server: NetServer, address: ListenAddress, flag: string): 
 }
 
 export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
+  disablePretenuring();
   const grpcAddress = parseListenAddress(options.grpc, "--grpc");
   const adminAddress = parseListenAddress(options.admin, "--admin");
   const drainMs = options.drainMs ?? SERVE_DEFAULTS.drainMs;
