@@ -182,15 +182,13 @@ function generated(answer: ProcessingResponse): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-type Phase = "requestHeaders" | "responseHeaders" | "requestBody" | "responseBody";
+const PHASES = ["requestHeaders", "responseHeaders", "requestBody", "responseBody"] as const;
+type Phase = (typeof PHASES)[number];
 
 /** The encoding of each phase's plain continue (an empty sub-message), made by the generated encoder. */
-const PLAIN_CONTINUE: Readonly<Record<Phase, Buffer>> = {
-  requestHeaders: generated({ response: { $case: "requestHeaders", value: { response: undefined } }, requestDrain: false }),
-  responseHeaders: generated({ response: { $case: "responseHeaders", value: { response: undefined } }, requestDrain: false }),
-  requestBody: generated({ response: { $case: "requestBody", value: { response: undefined } }, requestDrain: false }),
-  responseBody: generated({ response: { $case: "responseBody", value: { response: undefined } }, requestDrain: false }),
-};
+const PLAIN_CONTINUE = Object.fromEntries(
+  PHASES.map((phase) => [phase, generated({ response: { $case: phase, value: { response: undefined } }, requestDrain: false })]),
+) as Readonly<Record<Phase, Buffer>>;
 
 /**
  * The encoding of the answer, dynamic metadata aside, when it is a phase's plain continue: no
