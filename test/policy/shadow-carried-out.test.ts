@@ -26,7 +26,6 @@ const SHADOW = [
   "      response: { onLeak: block }",
 ].join("\n");
 
-
 let server: InProcess;
 let envoy: FakeEnvoy;
 let admin: AdminClient;

@@ -13,10 +13,10 @@ import { PolicyStore, type PolicyCheck } from "../policy/policy-store.js";
 import { createAdminServer } from "../server/admin-server.js";
 import { extProcImplementation, extProcServiceDefinition } from "../server/ext-proc-service.js";
 import { HealthState } from "../server/health-service.js";
+import { disablePretenuring } from "../server/pretenuring.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
 import { createMetrics, type MeshraspMetrics } from "../telemetry/metrics.js";
 import { formatAddress, parseListenAddress, UsageError, type ListenAddress } from "./listen-address.js";
-import { disablePretenuring } from "../server/pretenuring.js";
 
 export interface ServeOptions {
   /** gRPC listen address, HOST:PORT; port 0 picks a free port. */

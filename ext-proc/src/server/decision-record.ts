@@ -29,7 +29,6 @@ export class DecisionRecord {
   private lastAction: Verdict["action"] = "allow";
   /** Attack categories matched so far, for the upstream tags. */
   private readonly categories: string[] = [];
-  /** Truncation reasons already counted: verdicts repeat them in every later phase. */
   /** Truncation reasons counted so far: a transaction's list only grows, without repeats. */
   private truncationsCounted = 0;
 
