@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RedactionHit } from "../engine/redaction/index.js";
-import type { Phase, Verdict } from "../engine/types.js";
+import type { Phase, TruncationReason, Verdict } from "../engine/types.js";
 import { directionOf, enforcesDeny, type ScopedPolicy } from "../policy/active-policy.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { MeshraspMetrics } from "../telemetry/metrics.js";
@@ -51,7 +51,6 @@ export class DecisionRecord {
   record(scope: ScopedPolicy, phase: Phase, verdict: Verdict): void {
     this.score = verdict.score;
     addCategories(this.categories, verdict);
-    this.countTruncations(verdict);
     const enforced = enforcesDeny(scope, directionOf(phase));
     const category = verdict.matches[0]?.category ?? "none";
     const action = verdict.action === "deny" && !enforced ? "log" : verdict.action;
@@ -74,14 +73,15 @@ export class DecisionRecord {
   }
 
   /**
-   * Once per request and reason: a verdict lists every reason so far, not only its phase's. Also
-   * called on its own for a phase that fails closed on its time budget, which is never recorded.
+   * Counts each truncation reason once per request, right after the phase that first reports it
+   * (a verdict lists every reason so far, not only its phase's), whether or not the phase goes on
+   * to be recorded; returns the reasons this verdict is the first to report.
    */
-  countTruncations(verdict: Verdict): void {
-    const reasons = verdict.truncated;
-    for (; this.truncationsCounted < reasons.length; this.truncationsCounted++) {
-      this.metrics.truncations.inc({ reason: reasons[this.truncationsCounted]! });
-    }
+  countTruncations(verdict: Verdict): readonly TruncationReason[] {
+    const added = verdict.truncated.slice(this.truncationsCounted);
+    for (const reason of added) this.metrics.truncations.inc({ reason });
+    this.truncationsCounted = verdict.truncated.length;
+    return added;
   }
 
   /**

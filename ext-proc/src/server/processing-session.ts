@@ -85,7 +85,6 @@ export class ProcessingSession {
   /** After an immediate response Envoy stops processing; anything it still sends is not answered. */
   private finished = false;
   private grpcRequest = false;
-  private timedOut = false;
   private shadow: ShadowEvaluation | undefined;
   /** An immediate response denied this request. */
   private denied = false;
@@ -427,14 +426,11 @@ export class ProcessingSession {
     } finally {
       this.env.metrics.phaseDuration.observe(phase, (performance.now() - started) / 1000);
     }
-    if (!this.timedOut && verdict.truncated.includes("time_budget")) {
-      // Truncation reasons are cumulative: act on the budget once, in the phase that ran out.
-      this.timedOut = true;
-      if (verdict.action !== "deny") {
-        this.decision.countTruncations(verdict);
-        const limit = scope.phaseBudgetMs;
-        this.inspectionFailed(phase, new StreamError("inspection_timeout", `inspection of ${phase} exceeded ${limit} ms`));
-      }
+    // Truncation reasons are cumulative: the budget is acted on once, in the phase that ran out.
+    const newlyTruncated = this.decision.countTruncations(verdict);
+    if (newlyTruncated.includes("time_budget") && verdict.action !== "deny") {
+      const limit = scope.phaseBudgetMs;
+      this.inspectionFailed(phase, new StreamError("inspection_timeout", `inspection of ${phase} exceeded ${limit} ms`));
     }
     this.decision.record(scope, phase, verdict);
     return verdict;
