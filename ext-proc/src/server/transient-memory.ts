@@ -37,24 +37,23 @@ const COLLECT_EVERY_BYTES = 1024 * 1024;
 
 export class TransientMemory {
   private since = 0;
-  private collect: Collect | undefined | null = null;
   /** Young-generation collections requested so far. */
   collections = 0;
 
-  /** `collect` defaults to V8's own, taken at the first collection. */
+  /**
+   * `collect` defaults to V8's own, taken here, when the server starts, rather than on a live
+   * request; without it (a V8 that does not provide gc()) messages are only counted.
+   */
   constructor(
     private readonly everyBytes = COLLECT_EVERY_BYTES,
-    collect?: Collect,
-  ) {
-    if (collect !== undefined) this.collect = collect;
-  }
+    private readonly collect: Collect | undefined = exposeGc(),
+  ) {}
 
   /** Counts a received message's bytes; collects once `everyBytes` have arrived since the last. */
   received(bytes: number): void {
     this.since += bytes;
     if (this.since < this.everyBytes) return;
     this.since = 0;
-    if (this.collect === null) this.collect = exposeGc();
     if (this.collect === undefined) return;
     this.collections += 1;
     this.collect({ type: "minor", execution: "sync" });
