@@ -23,6 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { ExternalProcessorClient, type ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { gcLogArgs, gcPauses, type GcPauses } from "../support/gc-log.js";
 import { machineLoad } from "../support/machine-load.js";
 import { cpuSeconds, MESHRASP_MAIN, ROOT, startServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { median } from "../support/stats.js";
@@ -36,6 +37,8 @@ const SHARED_ROUNDS = Number(process.env.BENCH_SHARED_ROUNDS ?? 7);
 /** Offered loads (exchanges/s) of the latency ladder. */
 const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? "500,1000,2000").split(",").map(Number);
 const LATENCY_S = 8;
+/** lockstep-client.c's warm-up (its WARMUP_MS), not measured. */
+const LATENCY_WARMUP_MS = 2000;
 const CONNECTIONS = 4;
 /** Connections of the latency generator, as many as h2load opens. */
 const LATENCY_CONNECTIONS = CONNECTIONS;
@@ -43,6 +46,8 @@ const STREAMS_PER_CONNECTION = 16;
 
 interface Server extends ServeProcess {
   readonly name: string;
+  /** Where the server logs its garbage collections (gc-log.ts). */
+  readonly gcLog: string;
 }
 
 interface H2loadResult {
@@ -110,12 +115,16 @@ interface Latency {
   cpuMsPerExchange: number;
   /** The server's CPU over the run, as a share of its core. */
   serverCpu: number;
+  /** The server's collections while latencies were being measured. */
+  gc: GcPauses;
 }
 
 /** One rung of the latency ladder: lockstep-client.c in a child process on core 1. */
 async function latencyAt(client: string, server: Server, payload: string, rate: number): Promise<Latency> {
   const cpuBefore = cpuSeconds(server.child.pid!);
   const started = performance.now();
+  // The client measures the exchanges it starts after its warm-up, for LATENCY_S seconds.
+  const measuredFrom = Date.now() + LATENCY_WARMUP_MS;
   const [host = "", port = ""] = server.grpc.split(":");
   const child = spawn("taskset", ["-c", "1", client, host, port, String(rate), String(LATENCY_S), String(LATENCY_CONNECTIONS), payload], { stdio: ["ignore", "pipe", "inherit"] });
   let stdout = "";
@@ -123,7 +132,10 @@ async function latencyAt(client: string, server: Server, payload: string, rate: 
   const code = await new Promise((done) => child.on("exit", done));
   if (code !== 0) throw new Error(`lockstep-client exited with ${String(code)}`);
   const serverCpu = (cpuSeconds(server.child.pid!) - cpuBefore) / ((performance.now() - started) / 1000);
-  return { ...(JSON.parse(stdout) as Omit<Latency, "serverCpu">), serverCpu };
+  // A collection logs itself when it ends: give the last one a moment to reach the file.
+  await new Promise((done) => setTimeout(done, 200));
+  const gc = gcPauses(server.gcLog, measuredFrom, measuredFrom + LATENCY_S * 1000);
+  return { ...(JSON.parse(stdout) as Omit<Latency, "serverCpu" | "gc">), serverCpu, gc };
 }
 
 /**
@@ -165,9 +177,13 @@ async function main(): Promise<void> {
   writeFileSync(payload, Buffer.concat([grpcFrame(headersRequest()), grpcFrame(bodyRequest(body))]));
 
   const noop = join(ROOT, "dist/bench/ext-proc/noop-server.js");
+  const start = async (name: string, args: string[]): Promise<Server> => {
+    const gcLog = join(dir, `${name}-gc.jsonl`);
+    return { name, gcLog, ...(await startServeProcess(args, 0, gcLogArgs(gcLog))) };
+  };
   const servers: Server[] = [
-    { name: "meshrasp", ...(await startServeProcess([MESHRASP_MAIN, "serve", "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"], 0)) },
-    { name: "no-op", ...(await startServeProcess([noop, "127.0.0.1:0"], 0)) },
+    await start("meshrasp", [MESHRASP_MAIN, "serve", "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"]),
+    await start("no-op", [noop, "127.0.0.1:0"]),
   ];
   try {
     // A deny would be cheaper than an allow and flatter the figures: make sure both allow.
@@ -219,7 +235,8 @@ async function main(): Promise<void> {
     const latencyRows = ladder.flatMap(({ rate, results }) =>
       servers.map((s) => {
         const r = results.get(s.name)!;
-        return `| ${rate}${rate === halfMax ? " (half of max)" : ""} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${ms(r.service.p50)} | ${ms(r.service.p99)} | ${ms(r.service.p999)} | ${ms(r.startLag.p99)} | ${ms(r.cpuMsPerExchange)} | ${Math.round(r.serverCpu * 100)} % |`;
+        const gc = `${r.gc.majors}${r.gc.majors > 0 ? ` (${ms(r.gc.longestMajorMs)})` : ""} | ${r.gc.minors} (${ms(r.gc.longestMinorMs)}) | ${pct(r.gc.pausedShare)}`;
+        return `| ${rate}${rate === halfMax ? " (half of max)" : ""} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${ms(r.service.p50)} | ${ms(r.service.p99)} | ${ms(r.service.p999)} | ${ms(r.startLag.p99)} | ${ms(r.cpuMsPerExchange)} | ${Math.round(r.serverCpu * 100)} % | ${gc} |`;
       }),
     );
     const report = [
@@ -245,10 +262,10 @@ async function main(): Promise<void> {
       "",
       `## Latency (open loop, Envoy-like lock-step exchanges from lockstep-client.c, ${LATENCY_CONNECTIONS} connections, ${LATENCY_S} s after 2 s of warm-up)`,
       "",
-      `Service latency: from writing the headers message to reading the body answer, in ms. Start lag: how late the generator itself started exchanges (p99, ms). Generator CPU: its own CPU time per exchange (ms). Server CPU: the server's CPU over the run, as a share of its core. Half of max: half of meshrasp's median solo throughput above (${halfMax}/s).`,
+      `Service latency: from writing the headers message to reading the body answer, in ms. Start lag: how late the generator itself started exchanges (p99, ms). Generator CPU: its own CPU time per exchange (ms). Server CPU: the server's CPU over the run, as a share of its core. Full and young GCs: the server's garbage collections while latencies were measured (gc-log.ts), with the longest pause in ms; GC paused: the share of that time spent in them. Half of max: half of meshrasp's median solo throughput above (${halfMax}/s).`,
       "",
-      "| offered/s | server | achieved/s | errors | p50 | p99 | p99.9 | start lag p99 | generator CPU | server CPU |",
-      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+      "| offered/s | server | achieved/s | errors | p50 | p99 | p99.9 | start lag p99 | generator CPU | server CPU | full GCs (longest) | young GCs (longest) | GC paused |",
+      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...latencyRows,
       "",
       "meshrasp's inspection time per phase over the whole run, throughput rounds included (its meshrasp_phase_duration_seconds histogram; bucket bounds, ms):",

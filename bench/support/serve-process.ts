@@ -24,10 +24,17 @@ export interface ServeProcess {
   readonly admin: string | undefined;
 }
 
+/** Node options and environment variables for a server process, on top of the benchmark's own. */
+export interface ServeOptions {
+  readonly nodeArgs?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** Starts `node ARGS...`, on `core` when given, and waits for it to listen. */
-export async function startServeProcess(args: readonly string[], core?: number): Promise<ServeProcess> {
-  const command = core === undefined ? [process.execPath, ...args] : ["taskset", "-c", String(core), process.execPath, ...args];
-  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
+export async function startServeProcess(args: readonly string[], core?: number, options: ServeOptions = {}): Promise<ServeProcess> {
+  const node = [process.execPath, ...(options.nodeArgs ?? []), ...args];
+  const command = core === undefined ? node : ["taskset", "-c", String(core), ...node];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...options.env } });
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) {
     const record = JSON.parse(line) as { event?: string; grpc?: string; admin?: string };
