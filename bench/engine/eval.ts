@@ -39,8 +39,8 @@ function summary(tallies: readonly FileTally[]): string[] {
 
 function main(): void {
   const files = corpusFiles();
-  const loaded = loadPolicyEngine();
-  const tallies = files.map((file) => replayFile(loaded, file));
+  const { policy } = loadPolicyEngine();
+  const tallies = files.map((file) => replayFile(policy, file));
   const table = formatTallies(tallies);
   const markdown = [
     "# Detection on the shared corpora",

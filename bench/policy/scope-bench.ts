@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import { compilePolicy } from "../../ext-proc/src/policy/compile-policy.js";
 import { parsePolicy, readPolicyBytes, defaultPolicyPath } from "../../ext-proc/src/policy/policy-document.js";
 import { hostOf, pathOf, type RequestIdentity } from "../../ext-proc/src/policy/request-conditions.js";
-import { inspectRecord, recordBody, type HttpRecord } from "../../ext-proc/src/engine/http-record.js";
+import { inspectRecord, recordBody, recordHeader, type HttpRecord } from "../../ext-proc/src/engine/http-record.js";
 import { readCorpusFile } from "../../ext-proc/src/cli/replay-command.js";
 import { corpusFiles, resultsPath } from "../engine/corpus-location.js";
 import { machineLoad } from "../support/machine-load.js";
@@ -44,8 +44,7 @@ function scopesYaml(): string {
 }
 
 function identity(record: HttpRecord): RequestIdentity {
-  const host = Object.entries(record.headers ?? {}).find(([k]) => k.toLowerCase() === "host")?.[1] ?? "";
-  return { workload: "web", namespace: "shop", host: hostOf(String(host)), path: pathOf(record.uri), method: record.method };
+  return { workload: "web", namespace: "shop", host: hostOf(recordHeader(record, "host") ?? ""), path: pathOf(record.uri), method: record.method };
 }
 
 async function main(): Promise<void> {

@@ -8,9 +8,9 @@ import { createWriteStream, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
-import { inspectRecord, recordBody, type HttpRecord, type RecordVerdict } from "../engine/http-record.js";
+import { inspectRecord, recordBody, recordHeader, type HttpRecord, type RecordVerdict } from "../engine/http-record.js";
 import { carriesOutDeny, openTransaction, type ActivePolicy, type ScopedPolicy } from "../policy/active-policy.js";
-import { loadPolicyEngine, type PolicyEngine } from "../policy/policy-engine.js";
+import { loadPolicyEngine } from "../policy/policy-engine.js";
 import { hostOf, pathOf } from "../policy/request-conditions.js";
 import { PhaseBudget } from "../server/phase-budget.js";
 import { resolveIdentity } from "../server/workload-identity.js";
@@ -39,23 +39,19 @@ export interface ServedVerdict extends RecordVerdict {
 /** What a scope in mode `off` gives: nothing inspected. */
 const UNINSPECTED: RecordVerdict = { verdict: { action: "allow", status: 200, score: 0, matches: [], truncated: [] }, matches: [], truncated: [] };
 
-function headerOf(record: HttpRecord, name: string): string | undefined {
-  return Object.entries(record.headers).find(([key]) => key.toLowerCase() === name)?.[1];
-}
-
 /**
  * Runs a recorded request as the server would: its scope resolved from host, path and method (a
  * record carries no workload metadata, so the host stands in, as in the server), with the scope's
  * exclusions, monitored rules, inspected content types and mode.
  */
 export function inspectAsServer(policy: ActivePolicy, record: HttpRecord): ServedVerdict {
-  const host = hostOf(headerOf(record, "host") ?? "");
+  const host = hostOf(recordHeader(record, "host") ?? "");
   const identity = resolveIdentity({}, {}, host);
   const request = { workload: identity.workload, namespace: identity.namespace, host, path: pathOf(record.uri), method: record.method };
   const scope = policy.resolve(request);
   const transaction = openTransaction(scope, request);
   if (transaction === undefined) return { ...UNINSPECTED, scope, blocked: false };
-  const body = scope.inspectsBody(headerOf(record, "content-type")) ? recordBody(record) : Buffer.alloc(0);
+  const body = scope.inspectsBody(recordHeader(record, "content-type")) ? recordBody(record) : Buffer.alloc(0);
   // inspectRecord opens one transaction per record: this one.
   const inspected = inspectRecord({ newTransaction: () => transaction }, record, new PhaseBudget(scope.phaseBudgetMs), body);
   return { ...inspected, scope, blocked: carriesOutDeny(scope, inspected.verdict, "request") };
@@ -95,10 +91,10 @@ export function percent(tally: Tally): string {
 }
 
 /** Replays one corpus file, calling `onVerdict` with one output line per request. */
-export function replayFile(loaded: PolicyEngine, path: string, onVerdict?: (line: string) => void): FileTally {
+export function replayFile(policy: ActivePolicy, path: string, onVerdict?: (line: string) => void): FileTally {
   const tally: FileTally = { file: basename(path), byLabel: new Map(), byCategory: new Map() };
   for (const record of readCorpusFile(path)) {
-    const { verdict, matches, scope, blocked } = inspectAsServer(loaded.policy, record);
+    const { verdict, matches, scope, blocked } = inspectAsServer(policy, record);
     bump(tally.byLabel, record.label, blocked);
     bump(tally.byCategory, `${record.label}/${record.category}`, blocked);
     onVerdict?.(
@@ -141,11 +137,11 @@ export async function runReplay(argv: string[], io: CommandIo): Promise<number> 
     io.stderr.write("usage: meshrasp replay [--policy FILE] [--out VERDICTS.jsonl] CORPUS.jsonl[.gz]...\n");
     return 2;
   }
-  const loaded = loadPolicyEngine(values.policy);
+  const { policy } = loadPolicyEngine(values.policy);
   const out = values.out === undefined ? undefined : createWriteStream(values.out);
   const tallies: FileTally[] = [];
   for (const file of positionals) {
-    tallies.push(replayFile(loaded, file, out ? (line) => out.write(line + "\n") : undefined));
+    tallies.push(replayFile(policy, file, out ? (line) => out.write(line + "\n") : undefined));
   }
   if (out) await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   io.stdout.write(formatTallies(tallies));

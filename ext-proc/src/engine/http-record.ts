@@ -19,6 +19,15 @@ export interface RecordVerdict {
   readonly truncated: readonly TruncationReason[];
 }
 
+/**
+ * The value of a record's header, its name matched in any case as HTTP header names are
+ * (`Host`, `host` and `HOST` are one header); undefined when the record has none.
+ */
+export function recordHeader(record: HttpRecord, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  return Object.entries(record.headers).find(([key]) => key.toLowerCase() === wanted)?.[1];
+}
+
 /** The body bytes a record stands for. */
 export function recordBody(record: HttpRecord): Buffer {
   const body = record.body ?? "";
@@ -32,7 +41,7 @@ export function inspectRecord(engine: Engine, record: HttpRecord, budget: Budget
     headers.push({ name: name.toLowerCase(), value: Buffer.from(value, "latin1") });
   }
   const transaction = engine.newTransaction();
-  const authority = record.headers.Host ?? record.headers.host ?? "";
+  const authority = recordHeader(record, "host") ?? "";
   const head = transaction.inspectRequestHeaders(
     { method: record.method, path: record.uri, authority, scheme: "http", headers },
     budget,
