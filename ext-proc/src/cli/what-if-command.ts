@@ -6,8 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import type { ActivePolicy } from "../policy/active-policy.js";
-import { compilePolicy } from "../policy/compile-policy.js";
-import { readPolicyFile } from "../policy/policy-document.js";
+import { loadPolicyEngine } from "../policy/policy-engine.js";
 import { UsageError } from "./listen-address.js";
 import { inspectAsServer, readCorpusFile, type CommandIo, type CorpusRecord } from "./replay-command.js";
 
@@ -36,8 +35,8 @@ export async function runWhatIf(argv: string[], io: CommandIo): Promise<number> 
   });
   if (values.policy === undefined || values.baseline === undefined) throw new UsageError("replay: --baseline needs --policy too (the new policy)");
   if (positionals.length === 0) throw new UsageError("replay: name at least one corpus file");
-  const next = compilePolicy(readPolicyFile(values.policy));
-  const base = compilePolicy(readPolicyFile(values.baseline));
+  const next = loadPolicyEngine(values.policy).policy;
+  const base = loadPolicyEngine(values.baseline).policy;
   let total = 0;
   const changed = { nowBlocked: { attack: 0, benign: 0 }, nowAllowed: { attack: 0, benign: 0 }, statusOnly: 0 };
   for (const file of positionals) {
