@@ -5,6 +5,7 @@ import type { LevelWithSilent } from "pino";
 import { compilePolicy } from "../policy/compile-policy.js";
 import { readPolicyFile } from "../policy/policy-document.js";
 import { PolicyError } from "../policy/policy-error.js";
+import { disablePretenuring } from "../server/pretenuring.js";
 import { runCheck } from "./check-command.js";
 import { UsageError } from "./listen-address.js";
 import { runReplay } from "./replay-command.js";
@@ -57,6 +58,8 @@ async function serve(argv: string[]): Promise<number> {
   const env = process.env;
   const logLevel = values["log-level"] ?? env.MESHRASP_LOG_LEVEL ?? "info";
   if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${[...LOG_LEVELS].join(", ")}`);
+  // Process-wide, so set by the process that is the server rather than in startMeshrasp (see pretenuring.ts).
+  disablePretenuring();
   const app = await startMeshrasp({
     policyFile: values.policy ?? env.MESHRASP_POLICY,
     shadowPolicyFile: values["shadow-policy"] ?? env.MESHRASP_SHADOW_POLICY,

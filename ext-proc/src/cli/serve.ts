@@ -13,7 +13,6 @@ import { PolicyStore, type PolicyCheck } from "../policy/policy-store.js";
 import { createAdminServer } from "../server/admin-server.js";
 import { extProcImplementation, extProcServiceDefinition } from "../server/ext-proc-service.js";
 import { HealthState } from "../server/health-service.js";
-import { disablePretenuring } from "../server/pretenuring.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
 import { createMetrics, type MeshraspMetrics } from "../telemetry/metrics.js";
 import { formatAddress, parseListenAddress, UsageError, type ListenAddress } from "./listen-address.js";
@@ -105,7 +104,6 @@ async function listen(server: NetServer, address: ListenAddress, flag: string): 
 }
 
 export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
-  disablePretenuring();
   const grpcAddress = parseListenAddress(options.grpc, "--grpc");
   const adminAddress = parseListenAddress(options.admin, "--admin");
   const drainMs = options.drainMs ?? SERVE_DEFAULTS.drainMs;

@@ -10,10 +10,14 @@
  * bench/ext-proc/lockstep-client.c on a fresh server driven at 2,000 exchanges/s and then at
  * 1,400/s: p99 28-39 ms and then 9-29 ms with pretenuring; 1.9-7.1 ms and then 1.4-2.5 ms without
  * it (three runs each). A server's objects are per request; none gains from being pretenured.
+ *
+ * The flag holds for the whole process, so the process's entry point sets it: `meshrasp serve`
+ * (cli/main.ts) and the benchmarks' no-op server, not `startMeshrasp`, which tests also call in
+ * their own processes.
  */
 import { setFlagsFromString } from "node:v8";
 
-/** Applies before the first requests: V8 reads the flag when it processes allocation feedback. */
+/** Call before the first requests: V8 reads the flag when it processes allocation feedback. */
 export function disablePretenuring(): void {
   setFlagsFromString("--no-allocation-site-pretenuring");
 }
