@@ -200,4 +200,21 @@ describe("PolicyStore", () => {
     const median = [...timings].sort((a, b) => a - b)[2]!;
     expect(median).toBeLessThan(300);
   });
+
+  it("tells the active policy's compile time, from start-up on; a reload's is the one its listener was given", () => {
+    const dir = mkdtempSync(join(tmpdir(), "meshrasp-time-"));
+    const file = join(dir, "policy.yaml");
+    writeFileSync(file, policy("1"));
+    const heard: number[] = [];
+    const store = new PolicyStore(file, { loaded: (_policy, compileMs) => heard.push(compileMs), rejected: () => undefined });
+    stores.push(store);
+    expect(store.compileMs()).toBeGreaterThan(0);
+    writeFileSync(file, policy("2"));
+    expect(store.reload()).toBe("loaded");
+    expect(heard).toEqual([store.compileMs()]);
+    // A rejected policy never became active: the figure stays the active policy's.
+    writeFileSync(file, policy("3", "  mode: loud\n"));
+    expect(store.reload()).toBe("rejected");
+    expect(store.compileMs()).toBe(heard[0]);
+  });
 });

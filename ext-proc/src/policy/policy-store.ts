@@ -44,12 +44,20 @@ function readPolicy(path: string): PolicyFileRead {
   }
 }
 
+/** A compiled policy and how long parsing, checking and compiling it took, in milliseconds. */
+interface CompiledPolicy {
+  readonly policy: ActivePolicy;
+  readonly compileMs: number;
+}
+
 /** Parses, checks and compiles the bytes of a policy file; every failure is a PolicyError naming the file. */
-function compilePolicyBytes(path: string, bytes: Buffer, check: PolicyCheck | undefined): ActivePolicy {
+function compilePolicyBytes(path: string, bytes: Buffer, check: PolicyCheck | undefined): CompiledPolicy {
+  const started = performance.now();
   const parsed = parsePolicy(bytes.toString("utf8"), path);
   const issues = check?.(parsed) ?? [];
   if (issues.length > 0) throw new PolicyError(path, issues);
-  return compilePolicy(parsed);
+  const policy = compilePolicy(parsed);
+  return { policy, compileMs: performance.now() - started };
 }
 
 function asPolicyError(path: string, error: unknown): PolicyError {
@@ -62,7 +70,7 @@ function sha256(bytes: Buffer): string {
 }
 
 export class PolicyStore {
-  private active: ActivePolicy;
+  private active: CompiledPolicy;
   private activeFileHash: string;
   private lastRejected: RejectedPolicy | undefined;
   private watcher: FSWatcher | undefined;
@@ -81,7 +89,12 @@ export class PolicyStore {
   }
 
   current(): ActivePolicy {
-    return this.active;
+    return this.active.policy;
+  }
+
+  /** How long the active policy took to parse, check and compile, in milliseconds (file reading not included). */
+  compileMs(): number {
+    return this.active.compileMs;
   }
 
   rejected(): RejectedPolicy | undefined {
@@ -101,8 +114,7 @@ export class PolicyStore {
     }
     if (file.fileHash === this.lastRejected?.fileHash) return "unchanged";
     if ("error" in file) return this.reject(file.error, file.fileHash);
-    const started = performance.now();
-    let next: ActivePolicy;
+    let next: CompiledPolicy;
     try {
       next = compilePolicyBytes(this.path, file.bytes, this.check);
     } catch (error) {
@@ -111,7 +123,7 @@ export class PolicyStore {
     this.active = next;
     this.activeFileHash = file.fileHash;
     this.lastRejected = undefined;
-    this.listener.loaded(next, performance.now() - started);
+    this.listener.loaded(next.policy, next.compileMs);
     return "loaded";
   }
 
