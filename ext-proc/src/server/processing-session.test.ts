@@ -5,7 +5,7 @@ import type { ProcessingRequest, ProcessingResponse } from "../../../protos/gene
 import type { BodyChunkInfo, Engine, Phase, Transaction, Verdict } from "../engine/types.js";
 import type { ScopedPolicy } from "../policy/active-policy.js";
 import { createLogger } from "../telemetry/logger.js";
-import { createMetrics } from "../telemetry/metrics.js";
+import { createMetrics, type MeshraspMetrics } from "../telemetry/metrics.js";
 import { ProcessingSession } from "./processing-session.js";
 import { StreamError } from "./protocol-error.js";
 
@@ -78,12 +78,17 @@ function sync(s: ProcessingSession): SyncSession {
   };
 }
 
-function session(engine: RecordingEngine, overrides: Partial<ScopedPolicy> = {}): SyncSession {
+/** Pass `metrics` to read what the session counted. */
+function session(
+  engine: RecordingEngine,
+  overrides: Partial<ScopedPolicy> = {},
+  metrics: MeshraspMetrics = createMetrics({ processMetrics: false }),
+): SyncSession {
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   const scope = scopeOf(engine, overrides);
   return sync(new ProcessingSession({
     policy: { name: "t", version: "1", hash: "h", resolve: () => scope },
-    metrics: createMetrics({ processMetrics: false }),
+    metrics,
     logger: createLogger("silent", sink),
     metadataIdentity: { workload: "w", namespace: "n" },
   }));
@@ -245,13 +250,7 @@ describe("ProcessingSession", () => {
 
   it("counts a time-budget truncation that fails the stream closed before any decision is recorded", async () => {
     const metrics = createMetrics({ processMetrics: false });
-    const scope = scopeOf(new RecordingEngine());
-    const s = new ProcessingSession({
-      policy: { name: "t", version: "1", hash: "h", resolve: () => scope },
-      metrics,
-      logger: createLogger("silent", new Writable({ write: (_c, _e, cb) => cb() })),
-      metadataIdentity: { workload: "w", namespace: "n" },
-    });
+    const s = session(new RecordingEngine(), {}, metrics);
     expect(() => s.handle(message(headers("/slow", true)))).toThrow(expect.objectContaining({ code: "inspection_timeout" }));
     const counted = (await metrics.truncations.get()).values.find((v) => v.labels.reason === "time_budget");
     expect(counted?.value).toBe(1);
