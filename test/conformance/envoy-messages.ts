@@ -10,6 +10,11 @@ import type { ProcessingRequest } from "../../protos/generated/envoy/service/ext
 /** The `request` oneof of a `ProcessingRequest`, i.e. one message as Envoy would send it. */
 export type EnvoyMessage = NonNullable<ProcessingRequest["request"]>;
 
+/** One message in the envelope Envoy wraps it in, bare: no attributes, metadata or `protocol_config`. */
+export function processingRequest(message: EnvoyMessage): ProcessingRequest {
+  return { request: message, attributes: {}, observabilityMode: false };
+}
+
 /** Header name and value as a client would send them; a Buffer value keeps non-UTF-8 bytes intact. */
 export type HeaderInput = readonly (readonly [string, string | Buffer])[];
 

@@ -4,12 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { ProcessingRequest } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { processingRequest, requestHeaders, responseBody } from "../conformance/envoy-messages.js";
 
-const request: ProcessingRequest = {
-  request: { $case: "responseBody", value: { body: Buffer.from("x".repeat(70_000)), endOfStream: false, endOfStreamWithoutMessage: false, grpcMessageCompressed: false } },
-  attributes: {},
-  observabilityMode: false,
-};
+const request = processingRequest(responseBody("x".repeat(70_000), false));
 
 function body(decoded: ProcessingRequest): Buffer {
   if (decoded.request?.$case !== "responseBody") throw new Error(`decoded ${decoded.request?.$case}`);
@@ -34,13 +31,10 @@ describe("generated decoders", () => {
   });
 
   it("decode header raw values as Buffers", () => {
-    const wire = ProcessingRequest.encode({
-      request: { $case: "requestHeaders", value: { headers: { headers: [{ key: "a", value: "", rawValue: Buffer.from("b") }] }, attributes: {}, endOfStream: true } },
-      attributes: {},
-      observabilityMode: false,
-    }).finish();
-    const decoded = ProcessingRequest.decode(wire);
-    const raw = decoded.request?.$case === "requestHeaders" ? decoded.request.value.headers?.headers[0]?.rawValue : undefined;
+    const head = requestHeaders({ method: "GET", path: "/", headers: [["a", "b"]], endOfStream: true });
+    const decoded = ProcessingRequest.decode(ProcessingRequest.encode(processingRequest(head)).finish());
+    const headers = decoded.request?.$case === "requestHeaders" ? decoded.request.value.headers?.headers : undefined;
+    const raw = headers?.find((h) => h.key === "a")?.rawValue;
     expect(Buffer.isBuffer(raw) && raw.toString()).toBe("b");
   });
 });
