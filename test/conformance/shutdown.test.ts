@@ -12,7 +12,7 @@ import { startMeshraspUnderTest } from "./meshrasp-under-test.js";
 
 describe("shutdown with streams open", () => {
   it("answers streams that finish during the drain, and cuts the rest with a non-OK status", async () => {
-    const server = await startMeshraspUnderTest(600);
+    const server = await startMeshraspUnderTest({ drainMs: 600 });
     try {
       const finishing = server.envoy.open();
       expectContinue(await finishing.exchange(getRequest("/orders")), "requestHeaders");

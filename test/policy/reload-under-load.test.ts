@@ -5,35 +5,30 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Meshrasp } from "../../ext-proc/src/cli/serve.js";
-import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
+import { policyFile } from "../support/in-process.js";
 import { postRequest, requestBody } from "../conformance/envoy-messages.js";
-import { BodyMode, FakeEnvoy, type EnvoyStream } from "../conformance/fake-envoy.js";
+import { BodyMode, type EnvoyStream } from "../conformance/fake-envoy.js";
+import { startMeshraspUnderTest, type RunningMeshrasp } from "../conformance/meshrasp-under-test.js";
 import { defaultPolicyPath } from "../../ext-proc/src/policy/policy-document.js";
 
 const STREAMS = 64;
 const ATTACK_BODY = "q=1' UNION SELECT password FROM users--";
 
-let server: InProcess;
+let server: RunningMeshrasp;
 let app: Meshrasp;
-let envoy: FakeEnvoy;
 let file: string;
-let logs: Record<string, unknown>[];
 const defaults = readFileSync(defaultPolicyPath(), "utf8");
 
 beforeAll(async () => {
   file = policyFile(defaults);
-  server = await startInProcess({ policyFile: file, pollMs: 60_000 });
-  ({ app, logs } = server);
-  envoy = new FakeEnvoy(`127.0.0.1:${app.grpcPort}`);
+  server = await startMeshraspUnderTest({ policyFile: file, pollMs: 60_000 });
+  ({ app } = server);
 });
 
-afterAll(async () => {
-  envoy.close();
-  await server.stop();
-});
+afterAll(() => server.stop());
 
 const head = () => postRequest("/search", "application/x-www-form-urlencoded", ATTACK_BODY.length);
-const open = (): EnvoyStream => envoy.open({ requestBodyMode: BodyMode.BUFFERED });
+const open = (): EnvoyStream => server.envoy.open({ requestBodyMode: BodyMode.BUFFERED });
 
 /** Envoy's half-close, then the status the server ends the stream with. */
 async function finish(stream: EnvoyStream): Promise<number> {
@@ -72,9 +67,8 @@ describe("policy reload under load", () => {
     writeFileSync(file, defaults.replace("paranoiaLevel: 1", "paranoiaLevel: 9"));
     expect(app.reloadPolicy()).toBe("rejected");
     expect(app.policy().hash).toBe(good);
-    const admin = `http://127.0.0.1:${app.adminPort}`;
-    expect((await fetch(`${admin}/readyz`)).status).toBe(200);
-    const view = (await (await fetch(`${admin}/policy`)).json()) as {
+    expect((await server.admin.get("/readyz")).status).toBe(200);
+    const view = (await (await server.admin.get("/policy")).json()) as {
       active: { hash: string; rejected: { fileHash: string; issues: { path: string }[] } };
     };
     expect(view.active.hash).toBe(good);
@@ -83,7 +77,7 @@ describe("policy reload under load", () => {
     expect(await app.metrics.registry.getSingleMetricAsString("meshrasp_policy_reloads_total")).toContain(
       'meshrasp_policy_reloads_total{result="error",policy="active"} 1',
     );
-    const line = logs.find((l) => l.event === "policy_rejected");
+    const line = server.logLines().find((l) => l.event === "policy_rejected");
     expect(line?.errors).toEqual([expect.stringContaining("spec.paranoiaLevel")]);
     expect(line?.active_hash).toBe(good);
   });

@@ -3,10 +3,9 @@
  * monitors, or a response leak it only logs, is no disagreement with an active policy that lets the request through.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdminClient } from "../conformance/admin-metrics.js";
 import { exchangeAllowed, SQL_ERROR_PAGE } from "../conformance/allowed-exchange.js";
-import { FakeEnvoy } from "../conformance/fake-envoy.js";
-import { policyFile, startInProcess, type InProcess } from "../support/in-process.js";
+import { startMeshraspUnderTest, type RunningMeshrasp } from "../conformance/meshrasp-under-test.js";
+import { policyFile } from "../support/in-process.js";
 import { BETA_PATH_RULE } from "./beta-path-rule.js";
 
 /** Enforces a rule on /beta/ (monitored there), logs response leaks except under /strict/, where it blocks them. */
@@ -26,30 +25,23 @@ const SHADOW = [
   "      response: { onLeak: block }",
 ].join("\n");
 
-let server: InProcess;
-let envoy: FakeEnvoy;
-let admin: AdminClient;
+let server: RunningMeshrasp;
 
 beforeAll(async () => {
-  server = await startInProcess({ shadowPolicyFile: policyFile(SHADOW, "shadow.yaml") });
-  envoy = new FakeEnvoy(`127.0.0.1:${server.app.grpcPort}`);
-  admin = new AdminClient(server.app.adminPort);
+  server = await startMeshraspUnderTest({ shadowPolicyFile: policyFile(SHADOW, "shadow.yaml") });
 });
 
-afterAll(async () => {
-  envoy.close();
-  await server.stop();
-});
+afterAll(() => server.stop());
 
 /** One GET the active (default) policy lets through, with a response page; resolves once its stream has ended. */
 async function exchange(path: string, page: string): Promise<void> {
-  await exchangeAllowed(envoy, path, page);
+  await exchangeAllowed(server.envoy, path, page);
   // The comparison is settled when the stream is released, with the open-stream gauge.
-  expect(await admin.metricSettlesAt("meshrasp_open_streams", 0)).toBe(0);
+  expect(await server.admin.metricSettlesAt("meshrasp_open_streams", 0)).toBe(0);
 }
 
 function wouldBlock(): Promise<number> {
-  return admin.metric("meshrasp_shadow_disagreements_total", { direction: "would_block" });
+  return server.admin.metric("meshrasp_shadow_disagreements_total", { direction: "would_block" });
 }
 
 describe("shadow policy outcome", () => {
@@ -57,7 +49,7 @@ describe("shadow policy outcome", () => {
     const before = await wouldBlock();
     await exchange("/beta/search?q=shoes", "<html>results</html>");
     expect(await wouldBlock()).toBe(before);
-    expect(server.logs.some((line) => line.event === "shadow_disagreement")).toBe(false);
+    expect(server.logLines().some((line) => line.event === "shadow_disagreement")).toBe(false);
   });
 
   it("counts a response leak only where the shadow would block it", async () => {
