@@ -46,6 +46,7 @@ describe("textual media types: one list for the policy and the engine", () => {
     ["application/graphql", true],
     ["application/yaml", true],
     ["application/x-yaml", true],
+    ["application/vnd.oai.openapi+yaml", true],
     ["application/csp-report", true],
     ["application/octet-stream", false],
     ["application/x-amz-cbor-1.1", false],
