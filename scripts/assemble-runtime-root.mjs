@@ -272,6 +272,9 @@ export function assembleRuntimeRoot(repoRoot, outDir) {
     `root:x:0:0:root:/root:/sbin/nologin\n${USER.name}:x:${USER.uid}:${USER.gid}:${USER.name}:/nonexistent:/sbin/nologin\n`,
   );
   writeFileSync(join(outDir, "etc/group"), `root:x:0:\n${USER.name}:x:${USER.gid}:\n`);
+  // Without it glibc asks DNS before /etc/hosts (which the container runtime provides), and a name
+  // such as localhost in a listen address may not resolve where no DNS server answers for it.
+  writeFileSync(join(outDir, "etc/nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
   // /tmp for scratch space (a tmpfs over it when the root is read-only); /proc and /dev to mount on.
   for (const dir of ["tmp", "proc", "dev"]) mkdirSync(join(outDir, dir), { recursive: true });
   settleModes(outDir);

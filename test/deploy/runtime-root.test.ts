@@ -2,7 +2,8 @@
  * The image without Docker. Its runtime stage is `scratch` plus one copy of the root filesystem
  * that scripts/assemble-runtime-root.mjs writes in the build stage, so running that script on this
  * checkout (installed and built) gives the image's content: its regular files' size is the image's
- * size. Without privileges, node runs from the tree through the tree's own loader and loads re2
+ * size, an estimate in one respect: the tree takes this machine's node binary, where the image takes
+ * the one of the Dockerfile's node base image (the same major version). Without privileges, node runs from the tree through the tree's own loader and loads re2
  * from it, which proves the copied libraries are all they need. As root with unshare, the tree is
  * also served from the way a container runtime would run the image: a private mount namespace, the
  * tree read-only, a tmpfs on /tmp, and the Dockerfile's USER, WORKDIR, ENV, ENTRYPOINT, CMD and
@@ -214,6 +215,8 @@ describe("the runtime root filesystem (scripts/assemble-runtime-root.mjs)", () =
     const [uid, gid] = image.user.split(":");
     expect(readFileSync(join(root, "etc/passwd"), "utf8")).toMatch(new RegExp(`^meshrasp:x:${uid}:${gid}:[^:]*:/nonexistent:/sbin/nologin$`, "m"));
     expect(readFileSync(join(root, "etc/group"), "utf8")).toMatch(new RegExp(`^meshrasp:x:${gid}:$`, "m"));
+    // Names are looked up in /etc/hosts before DNS, as in a distribution's image.
+    expect(readFileSync(join(root, "etc/nsswitch.conf"), "utf8")).toMatch(/^hosts:\s+files dns$/m);
     expect(statSync(join(root, "tmp")).mode & 0o7777).toBe(0o1777);
     for (const path of ["", ...entries.filter((p) => p !== "tmp")]) {
       const stat = statSync(join(root, path));
