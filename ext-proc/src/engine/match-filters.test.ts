@@ -57,6 +57,19 @@ describe("exclusions and monitored rules in the engine", () => {
     expect(sqliTargets(other)).toContain("json:$.other");
   });
 
+  it("does not cover a JSON key that only looks like the name or the path: `x.q` is not `q`, nor `x` then `q`", () => {
+    for (const [document, target] of [[{ "x.q": SQLI }, "json:$['x.q']"], [{ "q[x": [SQLI] }, "json:$['q[x'][0]"]] as const) {
+      const byName = verdictFor(excluding("args:q"), "/search", document);
+      expect(byName.action).toBe("deny");
+      expect(sqliTargets(byName)).toContain(target);
+    }
+    const byPath = verdictFor(excluding("json:$.x.q"), "/search", { "x.q": SQLI });
+    expect(byPath.action).toBe("deny");
+    // The nested field the path names is covered, and so is a quoted key named by its own selector.
+    expect(sqliTargets(verdictFor(excluding("json:$.x.q"), "/search", { x: { q: SQLI } }))).toEqual([]);
+    expect(sqliTargets(verdictFor(excluding("args:x.q"), "/search", { "x.q": SQLI }))).toEqual([]);
+  });
+
   it("covers a JSON path as a rule selecting it would: that field and its array elements, not a namesake elsewhere", () => {
     const spec = excluding("json:$.Comment.body");
     expect(sqliTargets(verdictFor(spec, "/search", { comment: { body: SQLI } }))).toEqual([]);

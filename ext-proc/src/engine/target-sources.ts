@@ -135,10 +135,31 @@ function isJsonPath(name: string): boolean {
   return name === "$" || name.startsWith("$.") || name.startsWith("$[");
 }
 
-/** `$.user.tags[2]` is looked up as `tags`, so `args:tags` selects JSON leaves and keys too. */
+/**
+ * `$.user.tags[2]` is looked up as `tags`, so `args:tags` selects JSON leaves and keys too. A key
+ * the parser had to quote (`$.a['x.q']`, see json-parser.ts) is looked up as itself, `x.q`.
+ */
 function jsonLeafName(path: string): string {
-  const dot = path.lastIndexOf(".");
-  return lookupName(dot < 0 ? path : path.slice(dot + 1));
+  const end = withoutTrailingIndexes(path);
+  if (path.startsWith("']", end - 2)) {
+    // Quotes inside a quoted key are escaped, so the last `['` opens the last step.
+    const open = path.lastIndexOf("['", end);
+    return path.slice(open + 2, end - 2).replace(/\\(.)/g, "$1").toLowerCase();
+  }
+  const dot = path.lastIndexOf(".", end);
+  return lookupName(path.slice(dot + 1, end));
+}
+
+/** Where a path ends without its trailing array indexes: `$.a[1][2]` → the length of `$.a`. */
+function withoutTrailingIndexes(path: string): number {
+  let end = path.length;
+  while (path.charCodeAt(end - 1) === 0x5d) {
+    let i = end - 2;
+    while (i >= 0 && path.charCodeAt(i) >= 0x30 && path.charCodeAt(i) <= 0x39) i--;
+    if (i === end - 2 || path.charCodeAt(i) !== 0x5b) break;
+    end = i;
+  }
+  return end;
 }
 
 /**

@@ -82,10 +82,19 @@ describe("parseJson", () => {
       fc.property(ascii, ascii, (key, value) => {
         const sink = new RecordingSink();
         expect(parseJson(JSON.stringify({ [key]: [value] }), 64, sink)).toBe("complete");
-        expect(sink.of("json")).toEqual([[`$.${key}[0]`, value]]);
+        // A key holding path syntax is quoted in brackets, with its quotes and backslashes escaped.
+        const step = /[.[\]'\\]/.test(key) ? `['${key.replace(/['\\]/g, "\\$&")}']` : `.${key}`;
+        expect(sink.of("json")).toEqual([[`$${step}[0]`, value]]);
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it("quotes keys that hold path syntax, so that no key reads as a nested path", () => {
+    const sink = new RecordingSink();
+    const document = { "x.q": "1", a: { "b[0]": "2", "it's": "3", "back\\slash": "4" }, plain: { q: "5" } };
+    expect(parseJson(JSON.stringify(document), 64, sink)).toBe("complete");
+    expect(sink.of("json").map(([path]) => path)).toEqual(["$['x.q']", "$.a['b[0]']", "$.a['it\\'s']", "$.a['back\\\\slash']", "$.plain.q"]);
   });
 
   it("reads many strings in one document, plain ones and escaped ones in any order", () => {

@@ -2,6 +2,17 @@ import { codePointToBytes, hex4 } from "../transformations/transform-context.js"
 import type { TruncationReason } from "../types.js";
 import type { ValueSink } from "./value-sink.js";
 
+/** Characters that would make a key read as more than one step of a path (`a.b`, `a[0]`). */
+const SPECIAL_IN_KEY = /[.[\]'\\]/;
+
+/**
+ * `$.a` + `x.q` → `$.a['x.q']`: a key that holds path syntax is written in brackets, quotes and
+ * backslashes escaped, so `{"x.q": …}` is not taken for `{"x": {"q": …}}` and is not named `q`.
+ */
+function quotedKeyPath(keyPrefix: string, key: string): string {
+  return `${keyPrefix.slice(0, -1)}['${key.replace(/['\\]/g, "\\$&")}']`;
+}
+
 interface Frame {
   readonly path: string;
   /** `path` and a dot, made once per object: each key's path is then one concatenation, not two. */
@@ -128,7 +139,7 @@ export class JsonScanner {
         if (i >= length) return this.more(token, final);
         if (text.charCodeAt(i) !== 58) return "unparsable_body";
         this.i = i + 1;
-        const path = top.keyPrefix + key;
+        const path = SPECIAL_IN_KEY.test(key) ? quotedKeyPath(top.keyPrefix, key) : top.keyPrefix + key;
         this.pendingKeyPath = path;
         if (!this.sink.add("json_keys", path, key)) return "argument_limit";
         continue;
