@@ -18,7 +18,7 @@
  * its exchanges up to 5-13 ms late (p99): neither is used here.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials, Metadata } from "@grpc/grpc-js";
@@ -37,8 +37,6 @@ const SHARED_ROUNDS = Number(process.env.BENCH_SHARED_ROUNDS ?? 7);
 /** Offered loads (exchanges/s) of the latency ladder. */
 const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? "500,1000,2000").split(",").map(Number);
 const LATENCY_S = 8;
-/** lockstep-client.c's warm-up (its WARMUP_MS), not measured. */
-const LATENCY_WARMUP_MS = 2000;
 const CONNECTIONS = 4;
 /** Connections of the latency generator, as many as h2load opens. */
 const LATENCY_CONNECTIONS = CONNECTIONS;
@@ -106,13 +104,19 @@ async function sample(address: string, seconds: number, perSecond: number, body:
   return latencies;
 }
 
+/** What lockstep-client.c reports (see its header comment), with the server's side of the run. */
 interface Latency {
   offered: number;
+  /** Exchanges that completed within the measured window, per second. */
   achieved: number;
+  /** Exchanges started within the window that failed or had not finished after the drain. */
   errors: number;
   service: { p50: number; p99: number; p999: number };
   startLag: { p99: number };
   cpuMsPerExchange: number;
+  /** The measured window, in ms since the epoch. */
+  windowStartEpochMs: number;
+  windowEndEpochMs: number;
   /** The server's CPU over the run, as a share of its core. */
   serverCpu: number;
   /** The server's collections while latencies were being measured. */
@@ -123,8 +127,6 @@ interface Latency {
 async function latencyAt(client: string, server: Server, payload: string, rate: number): Promise<Latency> {
   const cpuBefore = cpuSeconds(server.child.pid!);
   const started = performance.now();
-  // The client measures the exchanges it starts after its warm-up, for LATENCY_S seconds.
-  const measuredFrom = Date.now() + LATENCY_WARMUP_MS;
   const [host = "", port = ""] = server.grpc.split(":");
   const child = spawn("taskset", ["-c", "1", client, host, port, String(rate), String(LATENCY_S), String(LATENCY_CONNECTIONS), payload], { stdio: ["ignore", "pipe", "inherit"] });
   let stdout = "";
@@ -134,8 +136,9 @@ async function latencyAt(client: string, server: Server, payload: string, rate: 
   const serverCpu = (cpuSeconds(server.child.pid!) - cpuBefore) / ((performance.now() - started) / 1000);
   // A collection logs itself when it ends: give the last one a moment to reach the file.
   await new Promise((done) => setTimeout(done, 200));
-  const gc = gcPauses(server.gcLog, measuredFrom, measuredFrom + LATENCY_S * 1000);
-  return { ...(JSON.parse(stdout) as Omit<Latency, "serverCpu" | "gc">), serverCpu, gc };
+  const report = JSON.parse(stdout) as Omit<Latency, "serverCpu" | "gc">;
+  const gc = gcPauses(server.gcLog, report.windowStartEpochMs, report.windowEndEpochMs);
+  return { ...report, serverCpu, gc };
 }
 
 /**
@@ -160,32 +163,43 @@ async function phaseTimes(admin: string): Promise<Map<string, { p50: number; p99
   return out;
 }
 
+/** Stops a server and waits for it to exit, so that it no longer writes its GC log into the temporary directory. */
+async function stop(server: Server): Promise<void> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  child.kill("SIGTERM");
+  await exited;
+}
+
 async function main(): Promise<void> {
   if (spawnSync("h2load", ["--version"]).error) {
     process.stderr.write("bench:ext-proc needs h2load: apt-get install nghttp2-client\n");
     process.exit(2);
   }
   const dir = mkdtempSync(join(tmpdir(), "meshrasp-bench-"));
-  const lockstep = buildLockstepClient(dir);
-  if ("missing" in lockstep) {
-    process.stderr.write(`bench:ext-proc cannot build its latency generator: ${lockstep.missing}\n`);
-    process.exit(2);
-  }
-  const foreign = await machineLoad(2000);
-  const payload = join(dir, "exchange.bin");
-  const body = jsonBody();
-  writeFileSync(payload, Buffer.concat([grpcFrame(headersRequest()), grpcFrame(bodyRequest(body))]));
-
-  const noop = join(ROOT, "dist/bench/ext-proc/noop-server.js");
-  const start = async (name: string, args: string[]): Promise<Server> => {
-    const gcLog = join(dir, `${name}-gc.jsonl`);
-    return { name, gcLog, ...(await startServeProcess(args, 0, gcLogArgs(gcLog))) };
-  };
-  const servers: Server[] = [
-    await start("meshrasp", [MESHRASP_MAIN, "serve", "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"]),
-    await start("no-op", [noop, "127.0.0.1:0"]),
-  ];
+  const servers: Server[] = [];
   try {
+    const lockstep = buildLockstepClient(dir);
+    if ("missing" in lockstep) {
+      process.stderr.write(`bench:ext-proc cannot build its latency generator: ${lockstep.missing}\n`);
+      // Not process.exit: the finally below removes the directory.
+      process.exitCode = 2;
+      return;
+    }
+    const foreign = await machineLoad(2000);
+    const payload = join(dir, "exchange.bin");
+    const body = jsonBody();
+    writeFileSync(payload, Buffer.concat([grpcFrame(headersRequest()), grpcFrame(bodyRequest(body))]));
+
+    const noop = join(ROOT, "dist/bench/ext-proc/noop-server.js");
+    const start = async (name: string, args: string[]): Promise<Server> => {
+      const gcLog = join(dir, `${name}-gc.jsonl`);
+      return { name, gcLog, ...(await startServeProcess(args, 0, gcLogArgs(gcLog))) };
+    };
+    // One at a time into the list, so that a server that fails to start leaves the one before it to be stopped.
+    servers.push(await start("meshrasp", [MESHRASP_MAIN, "serve", "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"]));
+    servers.push(await start("no-op", [noop, "127.0.0.1:0"]));
     // A deny would be cheaper than an allow and flatter the figures: make sure both allow.
     for (const server of servers) {
       const check = await sample(server.grpc, 0.2, 20, body);
@@ -262,7 +276,7 @@ async function main(): Promise<void> {
       "",
       `## Latency (open loop, Envoy-like lock-step exchanges from lockstep-client.c, ${LATENCY_CONNECTIONS} connections, ${LATENCY_S} s after 2 s of warm-up)`,
       "",
-      `Service latency: from writing the headers message to reading the body answer, in ms. Start lag: how late the generator itself started exchanges (p99, ms). Generator CPU: its own CPU time per exchange (ms). Server CPU: the server's CPU over the run, as a share of its core. Full and young GCs: the server's garbage collections while latencies were measured (gc-log.ts), with the longest pause in ms; GC paused: the share of that time spent in them. Half of max: half of meshrasp's median solo throughput above (${halfMax}/s).`,
+      `Achieved: exchanges that completed within the measured window, per second. Errors: exchanges started within that window that failed or never finished. Service latency: from writing the headers message to reading the body answer, in ms. Start lag: how late the generator itself started exchanges (p99, ms). Generator CPU: its own CPU time per exchange (ms). Server CPU: the server's CPU over the run, as a share of its core. Full and young GCs: the server's garbage collections while latencies were measured (gc-log.ts), with the longest pause in ms; GC paused: the share of that time spent in them. Half of max: half of meshrasp's median solo throughput above (${halfMax}/s).`,
       "",
       "| offered/s | server | achieved/s | errors | p50 | p99 | p99.9 | start lag p99 | generator CPU | server CPU | full GCs (longest) | young GCs (longest) | GC paused |",
       "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -279,7 +293,8 @@ async function main(): Promise<void> {
     mkdirSync(join(ROOT, "bench/results"), { recursive: true });
     writeFileSync(join(ROOT, "bench/results/ext-proc.md"), report);
   } finally {
-    for (const server of servers) server.child.kill("SIGTERM");
+    await Promise.all(servers.map(stop));
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

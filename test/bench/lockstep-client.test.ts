@@ -1,23 +1,36 @@
 /**
  * The C latency generator of `npm run bench:ext-proc`, compiled here and run briefly against
- * meshrasp in this process: it drives exchanges at the rate asked, reports them, and counts an
- * answer that is not the one Envoy expects (a deny instead of a continue) as an error rather than
- * as a fast success. Where it cannot be compiled (no C compiler or no libnghttp2-dev), the tests
+ * meshrasp in this process and against stand-in servers that misbehave on purpose. It drives
+ * exchanges at the rate asked and reports them; an answer that is not the one Envoy expects (a deny
+ * instead of a continue, no gRPC status, an answer too large) or a lost connection counts as an
+ * error rather than as a fast success, and "achieved" counts only what completed within the
+ * measured window. Where it cannot be compiled (no C compiler or no libnghttp2-dev), the tests
  * report themselves skipped with that reason; `.ci/run` installs libnghttp2-dev.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type ServerHttp2Stream } from "node:http2";
+import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bodyRequest, grpcFrame, headersRequest } from "../../bench/ext-proc/exchange.js";
 import { buildLockstepClient } from "../../bench/ext-proc/lockstep-build.js";
+import { ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { startInProcess, type InProcess } from "../support/in-process.js";
+
+/** lockstep-client.c's WARMUP_MS and DRAIN_MS, by which the tests time what they do to a run. */
+const WARMUP_MS = 2000;
+const DRAIN_MS = 3000;
+/** The client starts its schedule this long after it starts (its `begin`). */
+const START_DELAY_MS = 100;
 
 const dir = mkdtempSync(join(tmpdir(), "meshrasp-lockstep-"));
 const built = buildLockstepClient(dir);
 const skipped = "missing" in built ? built.missing : undefined;
+// A skipped suite skips its afterAll as well: remove the directory now, nothing will use it.
+if (skipped !== undefined) rmSync(dir, { recursive: true, force: true });
 
 /** An exchange file: the benchmark's request headers and `body`. */
 function exchange(body: string): string {
@@ -28,10 +41,13 @@ function exchange(body: string): string {
 
 interface Report {
   offered: number;
+  achieved: number;
   samples: number;
   errors: number;
   service: { p50: number; p99: number };
   startLag: { p99: number };
+  windowStartEpochMs: number;
+  windowEndEpochMs: number;
 }
 
 async function run(port: number, file: string, rate: number, seconds: number): Promise<Report> {
@@ -40,29 +56,201 @@ async function run(port: number, file: string, rate: number, seconds: number): P
   return JSON.parse(stdout) as Report;
 }
 
+/** Bytes with gRPC's 5-byte prefix; grpcFrame frames requests only. */
+function framed(bytes: Uint8Array): Buffer {
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(bytes.length, 1);
+  return Buffer.concat([prefix, bytes]);
+}
+
+const CONTINUE_HEADERS = framed(ProcessingResponse.encode({ response: { $case: "requestHeaders", value: {} }, requestDrain: false }).finish());
+const CONTINUE_BODY = framed(ProcessingResponse.encode({ response: { $case: "requestBody", value: {} }, requestDrain: false }).finish());
+
+/** Ways for a stand-in server to misbehave; with none, it answers as a healthy ext_proc server does. */
+interface Misbehaviour {
+  /** The first answer of the `index`th stream (from 0), framed, instead of a headers continue. */
+  firstAnswer?: (index: number) => Buffer | undefined;
+  /** Ends its responses without trailers, so without any grpc-status. */
+  withoutStatus?: boolean;
+  /**
+   * Answers due from `from` (ms since the epoch) are held until `until`, or for good without one: a
+   * server that stalls, or hangs.
+   */
+  stall?: { from: number; until?: number };
+}
+
+interface StandIn {
+  readonly port: number;
+  /** Stops listening and closes every connection at once, without GOAWAY, as a server that crashed would. */
+  close(): Promise<void>;
+}
+
+function answer(stream: ServerHttp2Stream, index: number, misbehaviour: Misbehaviour): void {
+  stream.on("error", () => undefined);
+  stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: misbehaviour.withoutStatus !== true });
+  stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+  let received = Buffer.alloc(0);
+  let answers = 0;
+  stream.on("data", (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    while (received.length >= 5 && received.length >= 5 + received.readUInt32BE(1)) {
+      received = received.subarray(5 + received.readUInt32BE(1));
+      answers += 1;
+      const last = answers === 2;
+      const frame = last ? CONTINUE_BODY : (misbehaviour.firstAnswer?.(index) ?? CONTINUE_HEADERS);
+      const send = (): void => {
+        if (stream.closed) return;
+        stream.write(frame);
+        if (last) stream.end();
+      };
+      const { stall } = misbehaviour;
+      const now = Date.now();
+      if (stall === undefined || now < stall.from || now >= (stall.until ?? Infinity)) send();
+      else if (stall.until !== undefined) setTimeout(send, stall.until - now);
+    }
+  });
+}
+
+async function standIn(misbehaviour: Misbehaviour = {}): Promise<StandIn> {
+  const server = createServer();
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.on("sessionError", () => undefined);
+  let streams = 0;
+  server.on("stream", (stream) => answer(stream, streams++, misbehaviour));
+  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise((closed) => {
+        // Called at once, with an error, on a server already closed.
+        server.close(() => closed());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
 describe.skipIf(skipped !== undefined)(skipped === undefined ? "lockstep latency client" : `lockstep latency client (skipped: ${skipped})`, () => {
-  let meshrasp: InProcess;
-  beforeAll(async () => {
-    meshrasp = await startInProcess();
-  });
-  afterAll(async () => {
-    await meshrasp.stop();
-    rmSync(dir, { recursive: true, force: true });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe("against meshrasp", () => {
+    let meshrasp: InProcess | undefined;
+    let healthy: Report;
+    let before: number;
+    let after: number;
+    beforeAll(async () => {
+      meshrasp = await startInProcess();
+      before = Date.now();
+      healthy = await run(meshrasp.app.grpcPort, exchange('{"order":{"sku":"SKU-1","quantity":2}}'), 200, 1);
+      after = Date.now();
+    });
+    afterAll(async () => {
+      await meshrasp?.stop();
+    });
+
+    it("drives Envoy-like exchanges at the offered rate, on time, and reports their latency", () => {
+      // 200/s for 1 s after the warm-up, on a timer: one exchange may cross each edge of the window.
+      expect(healthy.samples).toBeGreaterThanOrEqual(198);
+      expect(healthy.samples).toBeLessThanOrEqual(202);
+      expect(healthy.service.p50).toBeGreaterThan(0);
+      expect(healthy.service.p99).toBeGreaterThanOrEqual(healthy.service.p50);
+    });
+
+    it("achieves no more than it offers, without errors, against a server that keeps up", () => {
+      expect(healthy.errors).toBe(0);
+      expect(healthy.achieved).toBeGreaterThanOrEqual(190);
+      expect(healthy.achieved).toBeLessThanOrEqual(202);
+    });
+
+    it("gives its measured window in wall-clock time, SECONDS long, after the warm-up", () => {
+      expect(healthy.windowStartEpochMs).toBeLessThan(healthy.windowEndEpochMs);
+      expect(Math.abs(healthy.windowEndEpochMs - healthy.windowStartEpochMs - 1000)).toBeLessThanOrEqual(2);
+      expect(healthy.windowStartEpochMs).toBeGreaterThanOrEqual(before + START_DELAY_MS + WARMUP_MS);
+      expect(healthy.windowStartEpochMs).toBeLessThan(before + START_DELAY_MS + WARMUP_MS + 500);
+      expect(healthy.windowEndEpochMs).toBeLessThanOrEqual(after);
+    });
+
+    it("counts a deny where a continue was expected as an error", async () => {
+      const report = await run(meshrasp!.app.grpcPort, exchange('{"q":"1 UNION SELECT password FROM users--"}'), 50, 1);
+      expect(report.samples).toBe(0);
+      expect(report.errors).toBeGreaterThanOrEqual(48);
+    }, 30_000);
   });
 
-  it("drives Envoy-like exchanges at the offered rate, on time, and reports their latency", async () => {
-    const report = await run(meshrasp.app.grpcPort, exchange('{"order":{"sku":"SKU-1","quantity":2}}'), 200, 1);
-    expect(report.errors).toBe(0);
-    // 200/s for 1 s after the warm-up, on a timer: one exchange may cross each edge of the window.
-    expect(report.samples).toBeGreaterThanOrEqual(198);
-    expect(report.samples).toBeLessThanOrEqual(202);
-    expect(report.service.p50).toBeGreaterThan(0);
-    expect(report.service.p99).toBeGreaterThanOrEqual(report.service.p50);
-  }, 30_000);
+  describe("against a server that misbehaves", () => {
+    const file = (): string => exchange('{"order":{"sku":"SKU-1","quantity":2}}');
 
-  it("counts a deny where a continue was expected as an error", async () => {
-    const report = await run(meshrasp.app.grpcPort, exchange('{"q":"1 UNION SELECT password FROM users--"}'), 50, 1);
-    expect(report.samples).toBe(0);
-    expect(report.errors).toBeGreaterThanOrEqual(48);
-  }, 30_000);
+    it("counts a response without grpc-status as an error", async () => {
+      const server = await standIn({ withoutStatus: true });
+      try {
+        const report = await run(server.port, file(), 100, 1);
+        expect(report.samples).toBe(0);
+        expect(report.errors).toBeGreaterThanOrEqual(99);
+      } finally {
+        await server.close();
+      }
+    }, 30_000);
+
+    it("fails only the exchange whose answer is too large, not the others on its connection", async () => {
+      const server = await standIn({ firstAnswer: (index) => (index % 4 === 0 ? framed(Buffer.alloc(8192)) : undefined) });
+      try {
+        const report = await run(server.port, file(), 100, 1);
+        // One exchange in four, in a window of about 100.
+        expect(report.errors).toBeGreaterThanOrEqual(23);
+        expect(report.errors).toBeLessThanOrEqual(27);
+        expect(report.samples).toBeGreaterThanOrEqual(73);
+      } finally {
+        await server.close();
+      }
+    }, 30_000);
+
+    it("counts as achieved what completed within the window, not what was started in it and finished later", async () => {
+      // The server stalls from 0.3 s into the window until 1 s after it, well within the drain.
+      const start = Date.now() + START_DELAY_MS + WARMUP_MS;
+      const server = await standIn({ stall: { from: start + 300, until: start + 2000 } });
+      try {
+        const report = await run(server.port, file(), 100, 1);
+        expect(report.errors).toBe(0);
+        expect(report.samples).toBeGreaterThanOrEqual(99);
+        expect(report.achieved).toBeGreaterThan(10);
+        expect(report.achieved).toBeLessThan(60);
+      } finally {
+        await server.close();
+      }
+    }, 30_000);
+
+    /** Runs the client while `server` drops its connections `cutAfterMs` into the run; the run's report and length. */
+    async function cutMidRun(server: StandIn, cutAfterMs: number): Promise<{ report: Report; elapsed: number }> {
+      const started = Date.now();
+      const cut = setTimeout(() => void server.close(), cutAfterMs);
+      try {
+        const report = await run(server.port, file(), 100, 1);
+        return { report, elapsed: Date.now() - started };
+      } finally {
+        clearTimeout(cut);
+        await server.close();
+      }
+    }
+
+    it("survives a server that drops its connections while exchanges are being sent, and counts theirs as errors", async () => {
+      // Half-way through the window: the client keeps sending on connections the server has closed.
+      const { report, elapsed } = await cutMidRun(await standIn(), START_DELAY_MS + WARMUP_MS + 500);
+      expect(report.samples).toBeGreaterThan(0);
+      expect(report.errors).toBeGreaterThanOrEqual(40);
+      expect(report.samples + report.errors).toBeGreaterThanOrEqual(99);
+      expect(elapsed).toBeLessThan(START_DELAY_MS + WARMUP_MS + 1000 + DRAIN_MS / 2);
+    }, 30_000);
+
+    it("fails the exchanges open on a dropped connection at once, instead of waiting out the drain", async () => {
+      // The server hangs from half-way through the window and drops its connections 0.5 s after it.
+      const start = Date.now() + START_DELAY_MS + WARMUP_MS;
+      const { report, elapsed } = await cutMidRun(await standIn({ stall: { from: start + 500 } }), START_DELAY_MS + WARMUP_MS + 1500);
+      expect(report.samples).toBeGreaterThan(0);
+      expect(report.errors).toBeGreaterThanOrEqual(40);
+      expect(elapsed).toBeLessThan(START_DELAY_MS + WARMUP_MS + 1000 + DRAIN_MS / 2);
+    }, 30_000);
+  });
 });
