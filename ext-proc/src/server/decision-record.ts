@@ -13,6 +13,8 @@ import { securityEvent } from "../telemetry/security-event.js";
 import { addCategories, decisionTags } from "./header-changes.js";
 import type { WorkloadIdentity } from "./workload-identity.js";
 
+const NONE: readonly TruncationReason[] = [];
+
 /** Dynamic metadata namespace meshrasp writes; Envoy applies it if listed in receiving_namespaces. */
 const METADATA_NAMESPACE = "meshrasp";
 
@@ -78,6 +80,8 @@ export class DecisionRecord {
    * to be recorded; returns the reasons this verdict is the first to report.
    */
   countTruncations(verdict: Verdict): readonly TruncationReason[] {
+    // Nearly every phase adds none: answer without allocating.
+    if (verdict.truncated.length === this.truncationsCounted) return NONE;
     const added = verdict.truncated.slice(this.truncationsCounted);
     for (const reason of added) this.metrics.truncations.inc({ reason });
     this.truncationsCounted = verdict.truncated.length;
