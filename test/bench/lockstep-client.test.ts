@@ -9,16 +9,14 @@
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type ServerHttp2Stream } from "node:http2";
-import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bodyRequest, grpcFrame, headersRequest } from "../../bench/ext-proc/exchange.js";
 import { buildLockstepClient } from "../../bench/ext-proc/lockstep-build.js";
-import { ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { startInProcess, type InProcess } from "../support/in-process.js";
+import { framed, standIn, type StandIn } from "../support/ext-proc-stand-in.js";
 
 /** lockstep-client.c's WARMUP_MS and DRAIN_MS, by which the tests time what they do to a run. */
 const WARMUP_MS = 2000;
@@ -54,83 +52,6 @@ async function run(port: number, file: string, rate: number, seconds: number): P
   if (!("path" in built)) throw new Error("not built");
   const { stdout } = await promisify(execFile)(built.path, ["127.0.0.1", String(port), String(rate), String(seconds), "2", file]);
   return JSON.parse(stdout) as Report;
-}
-
-/** Bytes with gRPC's 5-byte prefix; grpcFrame frames requests only. */
-function framed(bytes: Uint8Array): Buffer {
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(bytes.length, 1);
-  return Buffer.concat([prefix, bytes]);
-}
-
-const CONTINUE_HEADERS = framed(ProcessingResponse.encode({ response: { $case: "requestHeaders", value: {} }, requestDrain: false }).finish());
-const CONTINUE_BODY = framed(ProcessingResponse.encode({ response: { $case: "requestBody", value: {} }, requestDrain: false }).finish());
-
-/** Ways for a stand-in server to misbehave; with none, it answers as a healthy ext_proc server does. */
-interface Misbehaviour {
-  /** The first answer of the `index`th stream (from 0), framed, instead of a headers continue. */
-  firstAnswer?: (index: number) => Buffer | undefined;
-  /** Ends its responses without trailers, so without any grpc-status. */
-  withoutStatus?: boolean;
-  /**
-   * Answers due from `from` (ms since the epoch) are held until `until`, or for good without one: a
-   * server that stalls, or hangs.
-   */
-  stall?: { from: number; until?: number };
-}
-
-interface StandIn {
-  readonly port: number;
-  /** Stops listening and closes every connection at once, without GOAWAY, as a server that crashed would. */
-  close(): Promise<void>;
-}
-
-function answer(stream: ServerHttp2Stream, index: number, misbehaviour: Misbehaviour): void {
-  stream.on("error", () => undefined);
-  stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: misbehaviour.withoutStatus !== true });
-  stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-  let received = Buffer.alloc(0);
-  let answers = 0;
-  stream.on("data", (chunk: Buffer) => {
-    received = Buffer.concat([received, chunk]);
-    while (received.length >= 5 && received.length >= 5 + received.readUInt32BE(1)) {
-      received = received.subarray(5 + received.readUInt32BE(1));
-      answers += 1;
-      const last = answers === 2;
-      const frame = last ? CONTINUE_BODY : (misbehaviour.firstAnswer?.(index) ?? CONTINUE_HEADERS);
-      const send = (): void => {
-        if (stream.closed) return;
-        stream.write(frame);
-        if (last) stream.end();
-      };
-      const { stall } = misbehaviour;
-      const now = Date.now();
-      if (stall === undefined || now < stall.from || now >= (stall.until ?? Infinity)) send();
-      else if (stall.until !== undefined) setTimeout(send, stall.until - now);
-    }
-  });
-}
-
-async function standIn(misbehaviour: Misbehaviour = {}): Promise<StandIn> {
-  const server = createServer();
-  const sockets = new Set<Socket>();
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  server.on("sessionError", () => undefined);
-  let streams = 0;
-  server.on("stream", (stream) => answer(stream, streams++, misbehaviour));
-  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise((closed) => {
-        // Called at once, with an error, on a server already closed.
-        server.close(() => closed());
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
 }
 
 describe.skipIf(skipped !== undefined)(skipped === undefined ? "lockstep latency client" : `lockstep latency client (skipped: ${skipped})`, () => {
