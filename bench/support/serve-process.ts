@@ -36,13 +36,19 @@ export async function startServeProcess(args: readonly string[], core?: number, 
   const command = core === undefined ? node : ["taskset", "-c", String(core), ...node];
   const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...options.env } });
   const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    const record = JSON.parse(line) as { event?: string; grpc?: string; admin?: string };
-    if (record.event === "listening" && record.grpc) {
-      lines.removeAllListeners();
-      child.stdout!.resume();
-      return { child, grpc: record.grpc, admin: record.admin };
+  try {
+    for await (const line of lines) {
+      const record = JSON.parse(line) as { event?: string; grpc?: string; admin?: string };
+      if (record.event === "listening" && record.grpc) {
+        lines.removeAllListeners();
+        child.stdout!.resume();
+        return { child, grpc: record.grpc, admin: record.admin };
+      }
     }
+  } catch (error) {
+    // A line that is not JSON: the caller never gets the child, so it must not outlive this call.
+    child.kill("SIGTERM");
+    throw error;
   }
   throw new Error(`${args.join(" ")} exited before listening`);
 }

@@ -1,0 +1,38 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { startServeProcess } from "../../bench/support/serve-process.js";
+
+/** Processes whose command line contains `marker`, from /proc. */
+function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) found.push(Number(entry));
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return found;
+}
+
+describe("startServeProcess", () => {
+  it("gives the addresses a server logs in its listening line", async () => {
+    const script = `console.log(JSON.stringify({ event: "listening", grpc: "127.0.0.1:1", admin: "127.0.0.1:2" })); setInterval(() => {}, 1000);`;
+    const server = await startServeProcess(["-e", script]);
+    try {
+      expect([server.grpc, server.admin]).toEqual(["127.0.0.1:1", "127.0.0.1:2"]);
+    } finally {
+      server.child.kill("SIGTERM");
+    }
+  });
+
+  it("stops a server whose output it cannot read, instead of leaving it running unseen", async () => {
+    const marker = `unreadable-server-${process.pid}-${Date.now()}`;
+    const script = `/* ${marker} */ console.log("not a JSON line"); setInterval(() => {}, 1000);`;
+    await expect(startServeProcess(["-e", script])).rejects.toThrow(SyntaxError);
+    const deadline = Date.now() + 2000;
+    while (processesWith(marker).length > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+    expect(processesWith(marker)).toEqual([]);
+  });
+});
