@@ -29,7 +29,7 @@ function verdictFor(spec: string, path: string, json?: unknown): Verdict {
 const q = (name: string) => `?${name}=${encodeURIComponent(SQLI)}`;
 const sqliTargets = (verdict: Verdict) => verdict.matches.filter((m) => m.category === "sqli").map((m) => m.target);
 const excluding = (target: string) =>
-  `  exclusions:\n    - rules: ['tag:attack-sqli']\n      when: { pathPrefixes: [/search] }\n      targets: ['${target}']\n`;
+  `  exclusions:\n    - rules: ['tag:attack-sqli']\n      when: { pathPrefixes: [/search] }\n      targets: ['${target.replaceAll("'", "''")}']\n`;
 
 describe("exclusions and monitored rules in the engine", () => {
   it("denies without any exclusion", () => {
@@ -58,11 +58,14 @@ describe("exclusions and monitored rules in the engine", () => {
   });
 
   it("does not cover a JSON key that only looks like the name or the path: `x.q` is not `q`, nor `x` then `q`", () => {
-    for (const [document, target] of [[{ "x.q": SQLI }, "json:$['x.q']"], [{ "q[x": [SQLI] }, "json:$['q[x'][0]"]] as const) {
+    for (const [document, target] of [[{ "x.q": SQLI }, "json:$['x.q']"], [{ "x.q[0]": [SQLI] }, "json:$['x.q[0]'][0]"]] as const) {
       const byName = verdictFor(excluding("args:q"), "/search", document);
       expect(byName.action).toBe("deny");
       expect(sqliTargets(byName)).toContain(target);
     }
+    // A quoted path names that key alone, not keys that hold it with indexes added.
+    expect(verdictFor(excluding("json:$['x.q']"), "/search", { "x.q[0]": SQLI }).action).toBe("deny");
+    expect(sqliTargets(verdictFor(excluding("json:$['x.q']"), "/search", { "x.q": [SQLI] }))).toEqual([]);
     const byPath = verdictFor(excluding("json:$.x.q"), "/search", { "x.q": SQLI });
     expect(byPath.action).toBe("deny");
     // The nested field the path names is covered, and so is a quoted key named by its own selector.

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseRuleDefinitions } from "../policy/rule-packs.js";
 import { compileEngine, DEFAULT_ENGINE_SETTINGS } from "./compile-engine.js";
 import { compileMatchFilter } from "./match-filters.js";
-import { jsonPathName, parseTargetSelector, TARGET_LABELS, type TargetSource } from "./target-sources.js";
+import { jsonPathName, parseTargetSelector, selectsValue, TARGET_LABELS, type TargetSource } from "./target-sources.js";
 import type { Budget, MatchFilter, Transaction } from "./types.js";
 
 const never: Budget = { exceeded: () => false };
@@ -87,6 +87,30 @@ describe("target selectors", () => {
     expect(parseTargetSelector("json:$.Items[3].tags[0]")).toMatchObject({ name: "$.items.tags" });
     expect(parseTargetSelector("json_keys:$where")).toMatchObject({ name: "$where" });
     expect(jsonPathName("$.a[x].b[12]")).toBe("$.a[x].b");
+  });
+
+  it("read a quoted JSON key as one name: its brackets are not indexes, its dots not steps", () => {
+    // Keys holding path syntax are quoted by the JSON parser: `{"x.q[0]": …}` is `$['x.q[0]']`.
+    expect(jsonPathName("$['x.q[0]']")).toBe("$['x.q[0]']");
+    expect(jsonPathName("$['x[7].q'][2]")).toBe("$['x[7].q']");
+    expect(jsonPathName("$.a['it\\'s[1]'][3].b[4]")).toBe("$.a['it\\'s[1]'].b");
+    const exact = [parseTargetSelector("json:$['x.q']")].filter((s) => typeof s !== "string");
+    for (const key of ["x.q[0]", "x.q[12]", "x[7].q"]) expect(selectsValue(exact, "json", `$['${key}']`), key).toBe(false);
+    expect(selectsValue(exact, "json", "$['x.q']")).toBe(true);
+    expect(selectsValue(exact, "json", "$['x.q'][3]")).toBe(true);
+  });
+
+  it("look a quoted JSON key up by itself, less an array suffix as a query name is, never by what follows a dot", () => {
+    const named = (name: string) => [parseTargetSelector(`args:${name}`)].filter((s) => typeof s !== "string");
+    expect(selectsValue(named("q"), "json", "$['x.q']")).toBe(false);
+    expect(selectsValue(named("x.q"), "json", "$['x.q']")).toBe(true);
+    expect(selectsValue(named("x.q"), "json", "$.a['x.q'][0][1]")).toBe(true);
+    // As `tags[]=` in a query is `tags`, so is a JSON key "tags[]".
+    expect(selectsValue(named("tags"), "json", "$['tags[]']")).toBe(true);
+    // A quote or a bracket at the key's edge does not shift where it starts.
+    expect(selectsValue(named("q"), "json", "$['q[']")).toBe(true);
+    expect(selectsValue(named("a'b"), "json", "$['a\\'b']")).toBe(true);
+    expect(selectsValue(named("a\\"), "json", "$['a\\\\']")).toBe(true);
   });
 
   it("args_names:NAME selects that name in queries, forms and JSON keys alike", () => {

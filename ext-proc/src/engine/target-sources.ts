@@ -137,17 +137,30 @@ function isJsonPath(name: string): boolean {
 
 /**
  * `$.user.tags[2]` is looked up as `tags`, so `args:tags` selects JSON leaves and keys too. A key
- * the parser had to quote (`$.a['x.q']`, see json-parser.ts) is looked up as itself, `x.q`.
+ * the parser had to quote (`$.a['x.q']`, see json-parser.ts) is looked up as itself, less an
+ * array suffix as a query name is (`x.q`; `tags[]` as `tags`), never as the part after a dot.
  */
 function jsonLeafName(path: string): string {
   const end = withoutTrailingIndexes(path);
-  if (path.startsWith("']", end - 2)) {
-    // Quotes inside a quoted key are escaped, so the last `['` opens the last step.
-    const open = path.lastIndexOf("['", end);
-    return path.slice(open + 2, end - 2).replace(/\\(.)/g, "$1").toLowerCase();
-  }
+  if (path.startsWith("']", end - 2)) return lookupName(unescapeKey(path.slice(quotedKeyStart(path, end - 2), end - 2)));
   const dot = path.lastIndexOf(".", end);
   return lookupName(path.slice(dot + 1, end));
+}
+
+/** Where the quoted key whose closing quote is at `close` starts: after the first quote before it that no backslash escapes. */
+function quotedKeyStart(path: string, close: number): number {
+  for (let i = close - 1; i >= 0; i--) {
+    if (path.charCodeAt(i) !== 0x27) continue;
+    let backslashes = 0;
+    while (path.charCodeAt(i - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return i + 1;
+  }
+  return 0;
+}
+
+/** A quoted key as it arrived: `it\'s` → `it's`. */
+function unescapeKey(quoted: string): string {
+  return quoted.includes("\\") ? quoted.replace(/\\(.)/g, "$1") : quoted;
 }
 
 /** Where a path ends without its trailing array indexes: `$.a[1][2]` → the length of `$.a`. */
@@ -172,6 +185,13 @@ export function jsonPathName(path: string): string {
   let kept = "";
   let from = 0;
   while (open >= 0) {
+    if (path.charCodeAt(open + 1) === 0x27) {
+      // A quoted key (`['x[0]']`): what it holds is a name, not indexes; skip to its closing quote.
+      let i = open + 2;
+      while (i < path.length && path.charCodeAt(i) !== 0x27) i += path.charCodeAt(i) === 0x5c ? 2 : 1;
+      open = path.indexOf("[", i + 1);
+      continue;
+    }
     let i = open + 1;
     while (i < path.length && path.charCodeAt(i) >= 0x30 && path.charCodeAt(i) <= 0x39) i++;
     if (i > open + 1 && path.charCodeAt(i) === 0x5d) {
