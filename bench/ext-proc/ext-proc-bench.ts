@@ -111,6 +111,8 @@ interface Latency {
   achieved: number;
   /** Exchanges started within the window that failed or had not finished after the drain. */
   errors: number;
+  /** Exchanges started within the window that succeeded: the latencies' population. */
+  samples: number;
   service: { p50: number; p99: number; p999: number };
   startLag: { p99: number };
   cpuMsPerExchange: number;
@@ -169,7 +171,10 @@ async function stop(server: Server): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((done) => child.once("exit", done));
   child.kill("SIGTERM");
+  // The no-op server waits for open streams before it exits: a stuck one must not hang the bench.
+  const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
   await exited;
+  clearTimeout(killer);
 }
 
 async function main(): Promise<void> {
@@ -242,6 +247,8 @@ async function main(): Promise<void> {
     const meshrasp = servers[0]!;
     const phases = meshrasp.admin === undefined ? new Map<string, { p50: number; p99: number; count: number }>() : await phaseTimes(meshrasp.admin);
     const ms = (v: number): string => v.toFixed(2);
+    // The client reports -1 for the percentiles of a rung where no exchange succeeded.
+    const latencyMs = (r: Latency, v: number): string => (r.samples === 0 ? "–" : ms(v));
     const phaseRows = [...phases].map(([phase, t]) => `| ${phase} | ${t.count} | ≤ ${t.p50} | ≤ ${t.p99} |`);
     const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
     const rows = servers.map((s) => `| ${s.name} | ${Math.round(median(rps.get(s.name)!))} | ${rps.get(s.name)!.map((v) => Math.round(v)).join(", ")} |`);
@@ -250,7 +257,7 @@ async function main(): Promise<void> {
       servers.map((s) => {
         const r = results.get(s.name)!;
         const gc = `${r.gc.majors}${r.gc.majors > 0 ? ` (${ms(r.gc.longestMajorMs)})` : ""} | ${r.gc.minors} (${ms(r.gc.longestMinorMs)}) | ${pct(r.gc.pausedShare)}`;
-        return `| ${rate}${rate === halfMax ? " (half of max)" : ""} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${ms(r.service.p50)} | ${ms(r.service.p99)} | ${ms(r.service.p999)} | ${ms(r.startLag.p99)} | ${ms(r.cpuMsPerExchange)} | ${Math.round(r.serverCpu * 100)} % | ${gc} |`;
+        return `| ${rate}${rate === halfMax ? " (half of max)" : ""} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${latencyMs(r, r.service.p50)} | ${latencyMs(r, r.service.p99)} | ${latencyMs(r, r.service.p999)} | ${ms(r.startLag.p99)} | ${ms(r.cpuMsPerExchange)} | ${Math.round(r.serverCpu * 100)} % | ${gc} |`;
       }),
     );
     const report = [
@@ -276,7 +283,7 @@ async function main(): Promise<void> {
       "",
       `## Latency (open loop, Envoy-like lock-step exchanges from lockstep-client.c, ${LATENCY_CONNECTIONS} connections, ${LATENCY_S} s after 2 s of warm-up)`,
       "",
-      `Achieved: exchanges that completed within the measured window, per second. Errors: exchanges started within that window that failed or never finished. Service latency: from writing the headers message to reading the body answer, in ms. Start lag: how late the generator itself started exchanges (p99, ms). Generator CPU: its own CPU time per exchange (ms). Server CPU: the server's CPU over the run, as a share of its core. Full and young GCs: the server's garbage collections while latencies were measured (gc-log.ts), with the longest pause in ms; GC paused: the share of that time spent in them. Half of max: half of meshrasp's median solo throughput above (${halfMax}/s).`,
+      `Achieved: exchanges that completed successfully within the measured window, per second. Errors: exchanges started within that window that failed or never finished. Service latency: from writing the headers message to reading the body answer, in ms. Start lag: how late the generator itself started exchanges (p99, ms). Generator CPU: its own CPU time per exchange (ms). Server CPU: the server's CPU over the run, as a share of its core. Full and young GCs: the server's garbage collections while latencies were measured (gc-log.ts), with the longest pause in ms; GC paused: the share of that time spent in them. Half of max: half of meshrasp's median solo throughput above (${halfMax}/s).`,
       "",
       "| offered/s | server | achieved/s | errors | p50 | p99 | p99.9 | start lag p99 | generator CPU | server CPU | full GCs (longest) | young GCs (longest) | GC paused |",
       "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -41,8 +41,9 @@ export class TransientMemory {
   collections = 0;
 
   /**
-   * `collect` defaults to V8's own, taken here, when the server starts, rather than on a live
-   * request; without it (a V8 that does not provide gc()) messages are only counted.
+   * `collect` defaults to V8's own, taken here: for the service's shared instance, when its module
+   * is loaded, never on a live request. Without it (a V8 that does not provide gc()) messages are
+   * only counted.
    */
   constructor(
     private readonly everyBytes = COLLECT_EVERY_BYTES,
