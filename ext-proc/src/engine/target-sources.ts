@@ -141,10 +141,14 @@ function isJsonPath(name: string): boolean {
  * array suffix as a query name is (`x.q`; `tags[]` as `tags`), never as the part after a dot.
  */
 function jsonLeafName(path: string): string {
-  const end = withoutTrailingIndexes(path);
-  if (path.startsWith("']", end - 2)) return lookupName(unescapeKey(path.slice(quotedKeyStart(path, end - 2), end - 2)));
-  const dot = path.lastIndexOf(".", end);
-  return lookupName(path.slice(dot + 1, end));
+  return jsonPathLeaf(jsonPathName(path));
+}
+
+/** The lookup name of the last step of a path as `jsonPathName` gives it (no indexes): `$.user.tags` → `tags`. */
+export function jsonPathLeaf(pathName: string): string {
+  if (!pathName.endsWith("']")) return lookupName(pathName.slice(pathName.lastIndexOf(".") + 1));
+  const close = pathName.length - 2;
+  return lookupName(unescapeKey(pathName.slice(quotedKeyStart(pathName, close), close)));
 }
 
 /** Where the quoted key whose closing quote is at `close` starts: after the first quote before it that no backslash escapes. */
@@ -161,18 +165,6 @@ function quotedKeyStart(path: string, close: number): number {
 /** A quoted key as it arrived: `it\'s` → `it's`. */
 function unescapeKey(quoted: string): string {
   return quoted.includes("\\") ? quoted.replace(/\\(.)/g, "$1") : quoted;
-}
-
-/** Where a path ends without its trailing array indexes: `$.a[1][2]` → the length of `$.a`. */
-function withoutTrailingIndexes(path: string): number {
-  let end = path.length;
-  while (path.charCodeAt(end - 1) === 0x5d) {
-    let i = end - 2;
-    while (i >= 0 && path.charCodeAt(i) >= 0x30 && path.charCodeAt(i) <= 0x39) i--;
-    if (i === end - 2 || path.charCodeAt(i) !== 0x5b) break;
-    end = i;
-  }
-  return end;
 }
 
 /**
@@ -251,5 +243,7 @@ export function selectsKey(selectors: readonly TargetSelector[], source: TargetS
 
 /** Whether a rule with these selectors would scan a value of `source` named `name` as it arrived. */
 export function selectsValue(selectors: readonly TargetSelector[], source: TargetSource, name: string): boolean {
-  return selectsNamed(selectors, source, valueName(source, name), isJsonSource(source) ? jsonPathName(name) : undefined);
+  if (!isJsonSource(source)) return selectsNamed(selectors, source, lookupName(name), undefined);
+  const path = jsonPathName(name);
+  return selectsNamed(selectors, source, jsonPathLeaf(path), path);
 }

@@ -2,6 +2,7 @@ import type { RegisteredTransformation } from "../transformations/registry.js";
 import type { Transformation } from "../transformations/transform-context.js";
 import {
   isJsonPathKey,
+  jsonPathLeaf,
   jsonPathName,
   PHASE_ORDER,
   selectsKey,
@@ -250,10 +251,12 @@ export function buildSourcePlans(rules: readonly CompiledRule[]): SourcePlans {
 export function planFor(plans: SourcePlan, source: TargetSource, name: string): ValuePlan | undefined {
   const byName = plans.byName;
   if (byName.size === 0) return plans.other;
+  let key: string;
   if (plans.byPath) {
+    // The path, normalised once, gives the lookup name too.
     const path = jsonPathName(name);
     if (byName.has(path)) return byName.get(path);
-  }
-  const key = valueName(source, name);
+    key = jsonPathLeaf(path);
+  } else key = valueName(source, name);
   return byName.has(key) ? byName.get(key) : plans.other;
 }
