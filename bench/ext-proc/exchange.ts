@@ -32,10 +32,19 @@ export function bodyRequest(body: Buffer): ProcessingRequest {
   return { request: { $case: "requestBody", value: { body, endOfStream: true, endOfStreamWithoutMessage: false, grpcMessageCompressed: false } }, attributes: {}, observabilityMode: false };
 }
 
-/** One message with gRPC's 5-byte prefix (uncompressed, length). */
-export function grpcFrame(message: ProcessingRequest): Buffer {
-  const bytes = ProcessingRequest.encode(message).finish();
+/** Encoded bytes with gRPC's 5-byte prefix (uncompressed, length). */
+export function withGrpcPrefix(bytes: Uint8Array): Buffer {
   const header = Buffer.alloc(5);
   header.writeUInt32BE(bytes.length, 1);
   return Buffer.concat([header, bytes]);
+}
+
+/** One message with gRPC's 5-byte prefix. */
+export function grpcFrame(message: ProcessingRequest): Buffer {
+  return withGrpcPrefix(ProcessingRequest.encode(message).finish());
+}
+
+/** An exchange as h2load and lockstep-client.c replay it: the request-headers message, then `body`'s. */
+export function exchangeFrames(body: Buffer): Buffer {
+  return Buffer.concat([grpcFrame(headersRequest()), grpcFrame(bodyRequest(body))]);
 }

@@ -27,7 +27,7 @@ import { gcLogArgs, gcPauses, type GcPauses } from "../support/gc-log.js";
 import { machineLoad } from "../support/machine-load.js";
 import { cpuSeconds, MESHRASP_MAIN, ROOT, startServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { median } from "../support/stats.js";
-import { bodyRequest, grpcFrame, headersRequest, jsonBody } from "./exchange.js";
+import { bodyRequest, exchangeFrames, headersRequest, jsonBody } from "./exchange.js";
 import { buildLockstepClient } from "./lockstep-build.js";
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     const foreign = await machineLoad(2000);
     const payload = join(dir, "exchange.bin");
     const body = jsonBody();
-    writeFileSync(payload, Buffer.concat([grpcFrame(headersRequest()), grpcFrame(bodyRequest(body))]));
+    writeFileSync(payload, exchangeFrames(body));
 
     const noop = join(ROOT, "dist/bench/ext-proc/noop-server.js");
     const start = async (name: string, args: string[]): Promise<Server> => {

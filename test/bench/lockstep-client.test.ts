@@ -13,10 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bodyRequest, grpcFrame, headersRequest } from "../../bench/ext-proc/exchange.js";
+import { exchangeFrames, withGrpcPrefix } from "../../bench/ext-proc/exchange.js";
 import { buildLockstepClient } from "../../bench/ext-proc/lockstep-build.js";
 import { startInProcess, type InProcess } from "../support/in-process.js";
-import { framed, standIn, type StandIn } from "../support/ext-proc-stand-in.js";
+import { standIn, type Misbehaviour, type StandIn } from "../support/ext-proc-stand-in.js";
 
 /** lockstep-client.c's WARMUP_MS and DRAIN_MS, by which the tests time what they do to a run. */
 const WARMUP_MS = 2000;
@@ -33,7 +33,7 @@ if (skipped !== undefined) rmSync(dir, { recursive: true, force: true });
 /** An exchange file: the benchmark's request headers and `body`. */
 function exchange(body: string): string {
   const file = join(dir, `exchange-${body.length}.bin`);
-  writeFileSync(file, Buffer.concat([grpcFrame(headersRequest()), grpcFrame(bodyRequest(Buffer.from(body)))]));
+  writeFileSync(file, exchangeFrames(Buffer.from(body)));
   return file;
 }
 
@@ -104,43 +104,38 @@ describe.skipIf(skipped !== undefined)(skipped === undefined ? "lockstep latency
   describe("against a server that misbehaves", () => {
     const file = (): string => exchange('{"order":{"sku":"SKU-1","quantity":2}}');
 
-    it("counts a response without grpc-status as an error", async () => {
-      const server = await standIn({ withoutStatus: true });
+    /** One second at 100/s against a stand-in server that misbehaves so. */
+    async function runAgainst(misbehaviour: Misbehaviour): Promise<Report> {
+      const server = await standIn(misbehaviour);
       try {
-        const report = await run(server.port, file(), 100, 1);
-        expect(report.samples).toBe(0);
-        expect(report.errors).toBeGreaterThanOrEqual(99);
+        return await run(server.port, file(), 100, 1);
       } finally {
         await server.close();
       }
+    }
+
+    it("counts a response without grpc-status as an error", async () => {
+      const report = await runAgainst({ withoutStatus: true });
+      expect(report.samples).toBe(0);
+      expect(report.errors).toBeGreaterThanOrEqual(99);
     }, 30_000);
 
     it("fails only the exchange whose answer is too large, not the others on its connection", async () => {
-      const server = await standIn({ firstAnswer: (index) => (index % 4 === 0 ? framed(Buffer.alloc(8192)) : undefined) });
-      try {
-        const report = await run(server.port, file(), 100, 1);
-        // One exchange in four, in a window of about 100.
-        expect(report.errors).toBeGreaterThanOrEqual(23);
-        expect(report.errors).toBeLessThanOrEqual(27);
-        expect(report.samples).toBeGreaterThanOrEqual(73);
-      } finally {
-        await server.close();
-      }
+      const report = await runAgainst({ firstAnswer: (index) => (index % 4 === 0 ? withGrpcPrefix(Buffer.alloc(8192)) : undefined) });
+      // One exchange in four, in a window of about 100.
+      expect(report.errors).toBeGreaterThanOrEqual(23);
+      expect(report.errors).toBeLessThanOrEqual(27);
+      expect(report.samples).toBeGreaterThanOrEqual(73);
     }, 30_000);
 
     it("counts as achieved what completed within the window, not what was started in it and finished later", async () => {
       // The server stalls from 0.3 s into the window until 1 s after it, well within the drain.
       const start = Date.now() + START_DELAY_MS + WARMUP_MS;
-      const server = await standIn({ stall: { from: start + 300, until: start + 2000 } });
-      try {
-        const report = await run(server.port, file(), 100, 1);
-        expect(report.errors).toBe(0);
-        expect(report.samples).toBeGreaterThanOrEqual(99);
-        expect(report.achieved).toBeGreaterThan(10);
-        expect(report.achieved).toBeLessThan(60);
-      } finally {
-        await server.close();
-      }
+      const report = await runAgainst({ stall: { from: start + 300, until: start + 2000 } });
+      expect(report.errors).toBe(0);
+      expect(report.samples).toBeGreaterThanOrEqual(99);
+      expect(report.achieved).toBeGreaterThan(10);
+      expect(report.achieved).toBeLessThan(60);
     }, 30_000);
 
     /** Runs the client while `server` drops its connections `cutAfterMs` into the run; the run's report and length. */

@@ -5,17 +5,11 @@
  */
 import { createServer, type ServerHttp2Stream } from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
+import { withGrpcPrefix } from "../../bench/ext-proc/exchange.js";
 import { ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 
-/** Bytes with gRPC's 5-byte prefix (bench/ext-proc/exchange.ts frames requests only). */
-export function framed(bytes: Uint8Array): Buffer {
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(bytes.length, 1);
-  return Buffer.concat([prefix, bytes]);
-}
-
-const CONTINUE_HEADERS = framed(ProcessingResponse.encode({ response: { $case: "requestHeaders", value: {} }, requestDrain: false }).finish());
-const CONTINUE_BODY = framed(ProcessingResponse.encode({ response: { $case: "requestBody", value: {} }, requestDrain: false }).finish());
+const CONTINUE_HEADERS = withGrpcPrefix(ProcessingResponse.encode({ response: { $case: "requestHeaders", value: {} }, requestDrain: false }).finish());
+const CONTINUE_BODY = withGrpcPrefix(ProcessingResponse.encode({ response: { $case: "requestBody", value: {} }, requestDrain: false }).finish());
 
 /** Ways for a stand-in server to misbehave; with none, it answers as a healthy ext_proc server does. */
 export interface Misbehaviour {
