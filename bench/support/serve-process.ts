@@ -25,13 +25,13 @@ export interface ServeProcess {
 }
 
 /** Node options and environment variables for a server process, on top of the benchmark's own. */
-export interface ServeOptions {
+export interface ServeProcessOptions {
   readonly nodeArgs?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Starts `node ARGS...`, on `core` when given, and waits for it to listen. */
-export async function startServeProcess(args: readonly string[], core?: number, options: ServeOptions = {}): Promise<ServeProcess> {
+export async function startServeProcess(args: readonly string[], core?: number, options: ServeProcessOptions = {}): Promise<ServeProcess> {
   const node = [process.execPath, ...(options.nodeArgs ?? []), ...args];
   const command = core === undefined ? node : ["taskset", "-c", String(core), ...node];
   const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...options.env } });
