@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { compiledSetCount } from "../../ext-proc/src/engine/matching/regex-cache.js";
 import { loadPolicyEngine } from "../../ext-proc/src/policy/policy-engine.js";
 import { machineLoad } from "../support/machine-load.js";
-import { MESHRASP_MAIN, ROOT, rssKiB, startServeProcess } from "../support/serve-process.js";
+import { MESHRASP_MAIN, ROOT, rssKiB, startServeProcess, stopServeProcess } from "../support/serve-process.js";
 
 const SETTLE_MS = 5_000;
 
@@ -18,7 +18,7 @@ async function serveRssMiB(): Promise<number> {
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     return rssKiB(server.child.pid!) / 1024;
   } finally {
-    server.child.kill("SIGTERM");
+    await stopServeProcess(server);
   }
 }
 

@@ -25,7 +25,7 @@ import { credentials, Metadata } from "@grpc/grpc-js";
 import { ExternalProcessorClient, type ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { gcLogArgs, gcPauses, type GcPauses } from "../support/gc-log.js";
 import { machineLoad } from "../support/machine-load.js";
-import { cpuSeconds, MESHRASP_MAIN, ROOT, startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { cpuSeconds, MESHRASP_MAIN, ROOT, startServeProcess, stopServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { median } from "../support/stats.js";
 import { bodyRequest, exchangeFrames, headersRequest, jsonBody } from "./exchange.js";
 import { buildLockstepClient } from "./lockstep-build.js";
@@ -165,18 +165,6 @@ async function phaseTimes(admin: string): Promise<Map<string, { p50: number; p99
   return out;
 }
 
-/** Stops a server and waits for it to exit, so that it no longer writes its GC log into the temporary directory. */
-async function stop(server: Server): Promise<void> {
-  const { child } = server;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((done) => child.once("exit", done));
-  child.kill("SIGTERM");
-  // The no-op server waits for open streams before it exits: a stuck one must not hang the bench.
-  const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(killer);
-}
-
 async function main(): Promise<void> {
   if (spawnSync("h2load", ["--version"]).error) {
     process.stderr.write("bench:ext-proc needs h2load: apt-get install nghttp2-client\n");
@@ -300,7 +288,7 @@ async function main(): Promise<void> {
     mkdirSync(join(ROOT, "bench/results"), { recursive: true });
     writeFileSync(join(ROOT, "bench/results/ext-proc.md"), report);
   } finally {
-    await Promise.all(servers.map(stop));
+    await Promise.all(servers.map(stopServeProcess));
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -16,7 +16,7 @@ import { credentials } from "@grpc/grpc-js";
 import { compileRedactor, DEFAULT_REDACTION_DETECTORS } from "../../ext-proc/src/engine/redaction/index.js";
 import { ExternalProcessorClient } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { machineLoad } from "../support/machine-load.js";
-import { MESHRASP_MAIN, ROOT, startServeProcess } from "../support/serve-process.js";
+import { MESHRASP_MAIN, ROOT, startServeProcess, stopServeProcess } from "../support/serve-process.js";
 import { median, quantile } from "../support/stats.js";
 import { BodyMode, CARD, open, redactionPolicy, replacement, streamed } from "./streamed-response.js";
 
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     if (s.leaked + cold.leaked > 0 || s.masked < s.planted || cold.masked < cold.planted) process.exitCode = 1;
   } finally {
     client.close();
-    server.child.kill("SIGTERM");
+    await stopServeProcess(server);
   }
 }
 

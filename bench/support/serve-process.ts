@@ -53,6 +53,21 @@ export async function startServeProcess(args: readonly string[], core?: number, 
   throw new Error(`${args.join(" ")} exited before listening`);
 }
 
+/**
+ * Stops a server and waits for it to exit, so that nothing it still writes (logs in a temporary
+ * directory) outlives the caller; SIGKILL if it has not exited 5 s after SIGTERM (the no-op server
+ * waits for open streams first).
+ */
+export async function stopServeProcess(server: ServeProcess): Promise<void> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  child.kill("SIGTERM");
+  const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(killer);
+}
+
 /** Resident memory of a process, from /proc, in KiB. */
 export function rssKiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

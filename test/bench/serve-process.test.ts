@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { startServeProcess } from "../../bench/support/serve-process.js";
+import { startServeProcess, stopServeProcess } from "../../bench/support/serve-process.js";
 
 /** Processes whose command line contains `marker`, from /proc. */
 function processesWith(marker: string): number[] {
@@ -26,6 +26,13 @@ describe("startServeProcess", () => {
       server.child.kill("SIGTERM");
     }
   });
+
+  it("stops a server, by SIGKILL when it ignores SIGTERM, and returns once it has exited", async () => {
+    const script = `process.on("SIGTERM", () => {}); console.log(JSON.stringify({ event: "listening", grpc: "127.0.0.1:1" })); setInterval(() => {}, 1000);`;
+    const server = await startServeProcess(["-e", script]);
+    await stopServeProcess(server);
+    expect(server.child.signalCode).toBe("SIGKILL");
+  }, 15_000);
 
   it("stops a server whose output it cannot read, instead of leaving it running unseen", async () => {
     const marker = `unreadable-server-${process.pid}-${Date.now()}`;
