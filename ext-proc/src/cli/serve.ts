@@ -158,7 +158,7 @@ export async function startMeshrasp(options: ServeOptions): Promise<Meshrasp> {
     "grpc.max_receive_message_length": maxMessageBytes,
     "grpc.max_send_message_length": maxMessageBytes,
   });
-  grpcServer.addService(extProcServiceDefinition, extProcImplementation({
+  grpcServer.addService(extProcServiceDefinition(), extProcImplementation({
       currentPolicy: () => store.current(),
       currentShadow: shadow === undefined ? undefined : () => shadow.current(),
       metrics,

@@ -24,8 +24,6 @@ class MalformedMessage {
 
 type Incoming = ProcessingRequest | MalformedMessage;
 
-/** Shared by every stream: the garbage of one stream's bodies is everyone's memory. */
-const transientMemory = new TransientMemory();
 /**
  * Messages this large (body chunks, in practice) are counted for it: over 4 KiB, Node gives each
  * buffer an ArrayBuffer of its own, outside its shared pool, and those are what pile up (8 KiB
@@ -41,21 +39,26 @@ const LARGE_MESSAGE_BYTES = 4 * 1024;
  * encoded once, dynamic metadata written directly). Received bytes are counted for
  * transient-memory.ts.
  */
-export const extProcServiceDefinition: ServiceDefinition = {
-  process: {
-    ...ExternalProcessorService.process,
-    requestDeserialize: (bytes: Buffer): Incoming => {
-      try {
-        const message = ProcessingRequest.decode(bytes);
-        if (bytes.length >= LARGE_MESSAGE_BYTES) transientMemory.received(bytes.length);
-        return message;
-      } catch (error) {
-        return new MalformedMessage(error instanceof Error ? error.message : String(error));
-      }
+export function extProcServiceDefinition(): ServiceDefinition {
+  // Shared by every stream of the server: the garbage of one stream's bodies is everyone's memory.
+  // Made with the server, so V8's gc() is taken when it starts, not when a CLI command loads this module.
+  const transientMemory = new TransientMemory();
+  return {
+    process: {
+      ...ExternalProcessorService.process,
+      requestDeserialize: (bytes: Buffer): Incoming => {
+        try {
+          const message = ProcessingRequest.decode(bytes);
+          if (bytes.length >= LARGE_MESSAGE_BYTES) transientMemory.received(bytes.length);
+          return message;
+        } catch (error) {
+          return new MalformedMessage(error instanceof Error ? error.message : String(error));
+        }
+      },
+      responseSerialize: encodeResponse,
     },
-    responseSerialize: encodeResponse,
-  },
-};
+  };
+}
 
 export interface ExtProcDependencies {
   /** The policy in force when a stream opens; the stream keeps it until it ends. */

@@ -41,8 +41,8 @@ export class TransientMemory {
   collections = 0;
 
   /**
-   * `collect` defaults to V8's own, taken here: for the service's shared instance, when its module
-   * is loaded, never on a live request. Without it (a V8 that does not provide gc()) messages are
+   * `collect` defaults to V8's own, taken here: for the service's instance, when the server
+   * starts, never on a live request. Without it (a V8 that does not provide gc()) messages are
    * only counted.
    */
   constructor(
