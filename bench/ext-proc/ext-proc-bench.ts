@@ -13,9 +13,15 @@
  *
  * Latency: lockstep-client.c (C on libnghttp2, compiled at the start), exchanges started on a
  * fixed schedule and driven as Envoy drives them (headers, wait, body, wait), at a ladder of
- * offered loads for both servers, half of meshrasp's solo throughput among them. h2load's own rate
- * mode sends in bursts and its per-request times include its waits, and a Node generator started
- * its exchanges up to 5-13 ms late (p99): neither is used here.
+ * offered loads, half of meshrasp's solo throughput among them. h2load's own rate mode sends in
+ * bursts and its per-request times include its waits, and a Node generator started its exchanges
+ * up to 5-13 ms late (p99): neither is used here. A third server joins the solo rounds and the
+ * ladder: the floor, a no-op written directly on node:http2 (http2-floor-server.ts), whose tail
+ * is what Node's HTTP/2 layer alone allows.
+ *
+ * BENCH_GC_TRACE=1 runs the servers with V8's --trace-gc-nvp and adds V8's own account of every
+ * full collection during each rung: its pause, and how much of it went on clearing the external
+ * string table and on evacuation.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -23,7 +29,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { ExternalProcessorClient, type ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
-import { gcLogArgs, gcPauses, type GcPauses } from "../support/gc-log.js";
+import { readFileSync } from "node:fs";
+import { gcLogArgs, gcPauses, tracedFullCollections, type GcPauses, type TracedFullCollection } from "../support/gc-log.js";
 import { machineLoad } from "../support/machine-load.js";
 import { cpuSeconds, MESHRASP_MAIN, ROOT, startServeProcess, stopServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { median } from "../support/stats.js";
@@ -40,12 +47,25 @@ const LATENCY_S = 8;
 const CONNECTIONS = 4;
 /** Connections of the latency generator, as many as h2load opens. */
 const LATENCY_CONNECTIONS = CONNECTIONS;
+const GC_TRACE = process.env.BENCH_GC_TRACE === "1";
 const STREAMS_PER_CONNECTION = 16;
 
 interface Server extends ServeProcess {
   readonly name: string;
   /** Where the server logs its garbage collections (gc-log.ts). */
   readonly gcLog: string;
+  /** Where V8's --trace-gc-nvp lines go, with BENCH_GC_TRACE=1. */
+  readonly v8Trace: string | undefined;
+}
+
+/** V8's trace lines a server has written so far (none without BENCH_GC_TRACE=1). */
+function traceLines(server: Server): string[] {
+  if (server.v8Trace === undefined) return [];
+  try {
+    return readFileSync(server.v8Trace, "utf8").split("\n").filter((line) => line !== "");
+  } catch {
+    return [];
+  }
 }
 
 interface H2loadResult {
@@ -123,11 +143,14 @@ interface Latency {
   serverCpu: number;
   /** The server's collections while latencies were being measured. */
   gc: GcPauses;
+  /** V8's account of the full collections during the rung, warm-up and drain included (BENCH_GC_TRACE=1). */
+  traced: TracedFullCollection[];
 }
 
 /** One rung of the latency ladder: lockstep-client.c in a child process on core 1. */
 async function latencyAt(client: string, server: Server, payload: string, rate: number): Promise<Latency> {
   const cpuBefore = cpuSeconds(server.child.pid!);
+  const tracedBefore = traceLines(server).length;
   const started = performance.now();
   const [host = "", port = ""] = server.grpc.split(":");
   const child = spawn("taskset", ["-c", "1", client, host, port, String(rate), String(LATENCY_S), String(LATENCY_CONNECTIONS), payload], { stdio: ["ignore", "pipe", "inherit"] });
@@ -138,9 +161,10 @@ async function latencyAt(client: string, server: Server, payload: string, rate: 
   const serverCpu = (cpuSeconds(server.child.pid!) - cpuBefore) / ((performance.now() - started) / 1000);
   // A collection logs itself when it ends: give the last one a moment to reach the file.
   await new Promise((done) => setTimeout(done, 200));
-  const report = JSON.parse(stdout) as Omit<Latency, "serverCpu" | "gc">;
+  const report = JSON.parse(stdout) as Omit<Latency, "serverCpu" | "gc" | "traced">;
   const gc = gcPauses(server.gcLog, report.windowStartEpochMs, report.windowEndEpochMs);
-  return { ...report, serverCpu, gc };
+  const traced = tracedFullCollections(traceLines(server).slice(tracedBefore));
+  return { ...report, serverCpu, gc, traced };
 }
 
 /**
@@ -185,15 +209,20 @@ async function main(): Promise<void> {
     const body = jsonBody();
     writeFileSync(payload, exchangeFrames(body));
 
-    const noop = join(ROOT, "dist/bench/ext-proc/noop-server.js");
     const start = async (name: string, args: string[]): Promise<Server> => {
-      const gcLog = join(dir, `${name}-gc.jsonl`);
-      return { name, gcLog, ...(await startServeProcess(args, 0, gcLogArgs(gcLog))) };
+      const gcLog = join(dir, `${name.replace(/\W+/g, "-")}-gc.jsonl`);
+      const v8Trace = GC_TRACE ? join(dir, `${name.replace(/\W+/g, "-")}-v8.log`) : undefined;
+      const logged = gcLogArgs(gcLog);
+      const nodeArgs = GC_TRACE ? ["--trace-gc-nvp", ...logged.nodeArgs] : logged.nodeArgs;
+      return { name, gcLog, v8Trace, ...(await startServeProcess(args, 0, { nodeArgs, env: logged.env, ...(v8Trace === undefined ? {} : { v8TraceFile: v8Trace }) })) };
     };
     // One at a time into the list, so that a server that fails to start leaves the one before it to be stopped.
     servers.push(await start("meshrasp", [MESHRASP_MAIN, "serve", "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"]));
-    servers.push(await start("no-op", [noop, "127.0.0.1:0"]));
-    // A deny would be cheaper than an allow and flatter the figures: make sure both allow.
+    servers.push(await start("no-op", [join(ROOT, "dist/bench/ext-proc/noop-server.js"), "127.0.0.1:0"]));
+    servers.push(await start("node:http2 floor", [join(ROOT, "dist/bench/ext-proc/http2-floor-server.js"), "127.0.0.1:0"]));
+    // The figure's two: meshrasp and the no-op on its stack.
+    const compared = servers.slice(0, 2);
+    // A deny would be cheaper than an allow and flatter the figures: make sure all allow.
     for (const server of servers) {
       const check = await sample(server.grpc, 0.2, 20, body);
       if (check.length === 0) throw new Error(`${server.name} answered nothing`);
@@ -203,7 +232,7 @@ async function main(): Promise<void> {
     // per stream, measured under the very same machine conditions.
     const shared: { meshrasp: number; noop: number }[] = [];
     for (let round = 0; round < SHARED_ROUNDS + 1; round += 1) {
-      const [m, n] = await Promise.all(servers.map((server) => h2load(server.grpc, payload, round === 0 ? 3 : SHARED_S)));
+      const [m, n] = await Promise.all(compared.map((server) => h2load(server.grpc, payload, round === 0 ? 3 : SHARED_S)));
       if (m!.failed + n!.failed > 0) throw new Error("failed streams in a shared round");
       if (round > 0) shared.push({ meshrasp: m!.rps, noop: n!.rps });
     }
@@ -248,8 +277,27 @@ async function main(): Promise<void> {
         return `| ${rate}${rate === halfMax ? " (half of max)" : ""} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${latencyMs(r, r.service.p50)} | ${latencyMs(r, r.service.p99)} | ${latencyMs(r, r.service.p999)} | ${ms(r.startLag.p99)} | ${ms(r.cpuMsPerExchange)} | ${Math.round(r.serverCpu * 100)} % | ${gc} |`;
       }),
     );
+    const tracedRows = ladder.flatMap(({ rate, results }) =>
+      servers.map((s) => {
+        const list = results.get(s.name)!.traced;
+        const each = list.map((gc) => `${ms(gc.pauseMs)} (${ms(gc.externalStringsMs)}, ${ms(gc.evacuateMs)})`).join("; ");
+        return `| ${rate}${rate === halfMax ? " (half of max)" : ""} | ${s.name} | ${list.length} | ${each === "" ? "–" : each} |`;
+      }),
+    );
+    const tracedSection = !GC_TRACE
+      ? []
+      : [
+          "V8's account of the full collections during each rung, warm-up and drain included (`BENCH_GC_TRACE=1`: the servers ran with `--trace-gc-nvp`). Each: its pause in ms, and in brackets the ms of it spent clearing the external string table (finalising dead external strings, one per HTTP/2 request header value in Node) and evacuating live objects.",
+          "",
+          "| offered/s | server | full GCs | pause (external strings, evacuation) |",
+          "|---:|---|---:|---|",
+          ...tracedRows,
+          "",
+        ];
     const report = [
       "# ext_proc throughput and latency: meshrasp vs a no-op server on the same stack",
+      "",
+      "Servers: meshrasp serve; the no-op, an ext_proc server on meshrasp's stack (grpc-js, the same codecs) that inspects nothing; and the node:http2 floor, a no-op written directly on Node's HTTP/2 layer without grpc-js: close to the least a server built on node:http2 costs per exchange here.",
       "",
       `Command: \`npm run bench:ext-proc\` (servers on core 0, load generators on core 1). Exchange: request headers (BUFFERED) + ${body.length}-byte JSON body, default policy. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
       "",
@@ -277,6 +325,7 @@ async function main(): Promise<void> {
       "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...latencyRows,
       "",
+      ...tracedSection,
       "meshrasp's inspection time per phase over the whole run, throughput rounds included (its meshrasp_phase_duration_seconds histogram; bucket bounds, ms):",
       "",
       "| phase | phases | p50 | p99 |",

@@ -11,22 +11,7 @@ import {
   type ProcessingResponse,
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { disablePretenuring } from "../../ext-proc/src/server/pretenuring.js";
-
-function answer(message: ProcessingRequest): ProcessingResponse | undefined {
-  const empty = { response: undefined };
-  switch (message.request?.$case) {
-    case "requestHeaders":
-      return { response: { $case: "requestHeaders", value: empty }, requestDrain: false };
-    case "responseHeaders":
-      return { response: { $case: "responseHeaders", value: empty }, requestDrain: false };
-    case "requestBody":
-      return { response: { $case: "requestBody", value: empty }, requestDrain: false };
-    case "responseBody":
-      return { response: { $case: "responseBody", value: empty }, requestDrain: false };
-    default:
-      return undefined;
-  }
-}
+import { answer } from "./noop-answer.js";
 
 disablePretenuring();
 const address = process.argv[2] ?? "127.0.0.1:50061";

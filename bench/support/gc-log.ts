@@ -57,6 +57,31 @@ export function gcPauses(file: string, from: number, to: number): GcPauses {
   };
 }
 
+/**
+ * One full (mark-compact) collection as `node --trace-gc-nvp` describes it: its pause, and the
+ * parts of that pause spent clearing the external string table (finalising the external strings
+ * that died: Node's HTTP/2 layer makes one per request header value) and evacuating live objects
+ * out of fragmented pages (ms).
+ */
+export interface TracedFullCollection {
+  pauseMs: number;
+  externalStringsMs: number;
+  evacuateMs: number;
+}
+
+/** The full collections among V8 --trace-gc-nvp lines (scavenges and other lines are skipped). */
+export function tracedFullCollections(lines: readonly string[]): TracedFullCollection[] {
+  const collections: TracedFullCollection[] = [];
+  for (const line of lines) {
+    // NAME=VALUE pairs after the `[pid:isolate] T ms:` prefix.
+    const fields = new Map(line.split(/\s+/).filter((pair) => pair.includes("=")).map((pair) => pair.split("=", 2) as [string, string]));
+    if (fields.get("gc") !== "mc") continue;
+    const ms = (name: string): number => Number(fields.get(name) ?? NaN);
+    collections.push({ pauseMs: ms("pause"), externalStringsMs: ms("clear.external_string_table"), evacuateMs: ms("evacuate") });
+  }
+  return collections;
+}
+
 const file = process.env[LOG_VARIABLE];
 if (file !== undefined && file !== "") {
   // Incremental-marking steps and weak-callback passes are logged by Node as collections of

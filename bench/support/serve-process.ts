@@ -4,7 +4,7 @@
  * server alike, which log the same line.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { TICKS_PER_SECOND } from "./machine-load.js";
@@ -28,7 +28,15 @@ export interface ServeProcess {
 export interface ServeProcessOptions {
   readonly nodeArgs?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Where the lines V8's tracing flags (`--trace-gc-nvp`) print to standard output go, before and
+   * after the listening line; without it such a line is unreadable output like any other.
+   */
+  readonly v8TraceFile?: string;
 }
+
+/** `[PID:0xISOLATE]` opens every line V8's --trace-gc family prints. */
+const V8_TRACE_LINE = /^\[\d+:0x[0-9a-f]+\]/;
 
 /** Starts `node ARGS...`, on `core` when given, and waits for it to listen. */
 export async function startServeProcess(args: readonly string[], core?: number, options: ServeProcessOptions = {}): Promise<ServeProcess> {
@@ -36,21 +44,36 @@ export async function startServeProcess(args: readonly string[], core?: number, 
   const command = core === undefined ? node : ["taskset", "-c", String(core), ...node];
   const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...options.env } });
   const lines = createInterface({ input: child.stdout! });
-  try {
-    for await (const line of lines) {
-      const record = JSON.parse(line) as { event?: string; grpc?: string; admin?: string };
-      if (record.event === "listening" && record.grpc) {
-        lines.removeAllListeners();
-        child.stdout!.resume();
-        return { child, grpc: record.grpc, admin: record.admin };
+  const { v8TraceFile } = options;
+  return await new Promise<ServeProcess>((resolve, reject) => {
+    let ready = false;
+    // Read to the end, so that a server never blocks on a full pipe; after the listening line,
+    // only V8's trace lines are kept.
+    lines.on("line", (line) => {
+      if (v8TraceFile !== undefined && V8_TRACE_LINE.test(line)) {
+        appendFileSync(v8TraceFile, `${line}\n`);
+        return;
       }
-    }
-  } catch (error) {
-    // A line that is not JSON: the caller never gets the child, so it must not outlive this call.
-    child.kill("SIGTERM");
-    throw error;
-  }
-  throw new Error(`${args.join(" ")} exited before listening`);
+      if (ready) return;
+      let record: { event?: string; grpc?: string; admin?: string };
+      try {
+        record = JSON.parse(line) as typeof record;
+      } catch (error) {
+        // A line that is not JSON: the caller never gets the child, so it must not outlive this call.
+        ready = true;
+        child.kill("SIGTERM");
+        reject(error as Error);
+        return;
+      }
+      if (record.event === "listening" && record.grpc) {
+        ready = true;
+        resolve({ child, grpc: record.grpc, admin: record.admin });
+      }
+    });
+    lines.on("close", () => {
+      if (!ready) reject(new Error(`${args.join(" ")} exited before listening`));
+    });
+  });
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { gcLogArgs, gcPauses } from "../../bench/support/gc-log.js";
+import { gcLogArgs, gcPauses, tracedFullCollections } from "../../bench/support/gc-log.js";
 
 describe("the benchmark's GC log", () => {
   const dirs: string[] = [];
@@ -41,5 +41,22 @@ describe("the benchmark's GC log", () => {
 
   it("reports no collections when the process never wrote its log", () => {
     expect(gcPauses(join(scratch(), "absent.jsonl"), 0, 1000)).toEqual({ majors: 0, longestMajorMs: 0, minors: 0, longestMinorMs: 0, pausedShare: 0 });
+  });
+
+  it("reads the full collections of this Node's --trace-gc-nvp output, with the parts of their pauses the benchmark reports", () => {
+    const run = spawnSync(process.execPath, ["--trace-gc-nvp", "--expose-gc", "-e", "gc(); gc({ type: 'minor' }); gc();"], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines.filter((line) => /\sgc=s\s/.test(line)).length).toBeGreaterThanOrEqual(1);
+    const full = tracedFullCollections(lines);
+    expect(full.length).toBeGreaterThanOrEqual(2);
+    for (const gc of full) {
+      expect(gc.pauseMs).toBeGreaterThan(0);
+      // Parts of the pause: present (a renamed field would read NaN) and no longer than it.
+      expect(gc.externalStringsMs).toBeGreaterThanOrEqual(0);
+      expect(gc.externalStringsMs).toBeLessThanOrEqual(gc.pauseMs);
+      expect(gc.evacuateMs).toBeGreaterThanOrEqual(0);
+      expect(gc.evacuateMs).toBeLessThanOrEqual(gc.pauseMs);
+    }
   });
 });

@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startServeProcess, stopServeProcess } from "../../bench/support/serve-process.js";
 
@@ -41,5 +43,26 @@ describe("startServeProcess", () => {
     const deadline = Date.now() + 2000;
     while (processesWith(marker).length > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
     expect(processesWith(marker)).toEqual([]);
+  });
+
+  it("keeps V8's trace lines, from before and after the listening line, in the file it is given", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "meshrasp-serve-trace-"));
+    const file = join(dir, "v8.log");
+    const script = [
+      `console.log("[12:0x5f1c2a0]       5 ms: pause=1.2 gc=s");`,
+      `console.log(JSON.stringify({ event: "listening", grpc: "127.0.0.1:1" }));`,
+      `console.log("not JSON, not V8: ignored once listening");`,
+      `console.log("[12:0x5f1c2a0]      90 ms: pause=30.5 gc=mc");`,
+      "setInterval(() => {}, 1000);",
+    ].join(" ");
+    const server = await startServeProcess(["-e", script], undefined, { v8TraceFile: file });
+    try {
+      const deadline = Date.now() + 2000;
+      while (!(existsSync(file) && readFileSync(file, "utf8").includes("gc=mc")) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
+      expect(readFileSync(file, "utf8")).toBe("[12:0x5f1c2a0]       5 ms: pause=1.2 gc=s\n[12:0x5f1c2a0]      90 ms: pause=30.5 gc=mc\n");
+    } finally {
+      await stopServeProcess(server);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

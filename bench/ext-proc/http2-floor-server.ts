@@ -1,0 +1,119 @@
+/**
+ * The latency floor for `npm run bench:ext-proc`: an ext_proc server written directly on Node's
+ * `node:http2`, without grpc-js, that answers every message with an empty continue. It decodes and
+ * encodes with the same generated codecs as meshrasp and the no-op server, and, like them, runs
+ * with V8's allocation-site pretenuring off. What it still costs per exchange is, near enough,
+ * what Node's HTTP/2 layer (nghttp2, its bindings, the event loop) costs, so its latency is close
+ * to the best a server built on node:http2 can have on the machine it runs on.
+ *
+ * gRPC over HTTP/2, as far as this one bidirectional method needs it: 5-byte framed messages,
+ * response headers with the first answer, `grpc-status` in the trailers. Not a server to deploy:
+ * no deadlines, compression, flow-control tuning or limits beyond a cap on a message's length.
+ * Usage: node http2-floor-server.js HOST:PORT
+ */
+import { constants, createServer, type ServerHttp2Stream } from "node:http2";
+import type { AddressInfo } from "node:net";
+import { ProcessingRequest, ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { disablePretenuring } from "../../ext-proc/src/server/pretenuring.js";
+import { answer } from "./noop-answer.js";
+
+const METHOD_PATH = "/envoy.service.ext_proc.v3.ExternalProcessor/Process";
+/** Longest message accepted; a longer one ends the call with RESOURCE_EXHAUSTED. */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+const GRPC_OK = "0";
+const GRPC_INTERNAL = "13";
+const GRPC_UNIMPLEMENTED = "12";
+const GRPC_RESOURCE_EXHAUSTED = "8";
+
+/** Length-prefixed gRPC messages out of DATA chunks that may split or join them. */
+class MessageReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  /** The whole messages completed by `chunk`; throws on a compressed or oversized one. */
+  push(chunk: Buffer): Buffer[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const messages: Buffer[] = [];
+    while (this.pending.length >= 5) {
+      if (this.pending[0] !== 0) throw new Error("compressed messages are not supported");
+      const length = this.pending.readUInt32BE(1);
+      if (length > MAX_MESSAGE_BYTES) throw new RangeError(`message of ${length} bytes`);
+      if (this.pending.length < 5 + length) break;
+      messages.push(this.pending.subarray(5, 5 + length));
+      this.pending = this.pending.subarray(5 + length);
+    }
+    return messages;
+  }
+
+  /** Whether part of a message is still waiting for the rest of it. */
+  get partial(): boolean {
+    return this.pending.length > 0;
+  }
+}
+
+function framed(message: ProcessingResponse): Buffer {
+  const body = ProcessingResponse.encode(message).finish();
+  const frame = Buffer.allocUnsafe(5 + body.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(body.length, 1);
+  frame.set(body, 5);
+  return frame;
+}
+
+/** One call: answers as messages complete, ends with a status once the client half-closes. */
+function serve(stream: ServerHttp2Stream, path: string | undefined): void {
+  let finished = false;
+  /** Sends the status once: the first of a failure and the client's half-close decides it. */
+  const finish = (status: string, message = ""): void => {
+    if (finished || stream.destroyed || stream.closed) return;
+    finished = true;
+    if (!stream.headersSent) stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+    const trailers = message === "" ? { "grpc-status": status } : { "grpc-status": status, "grpc-message": encodeURIComponent(message) };
+    stream.once("wantTrailers", () => stream.sendTrailers(trailers));
+    stream.end();
+  };
+  stream.on("error", () => undefined);
+  if (path !== METHOD_PATH) {
+    stream.resume();
+    finish(GRPC_UNIMPLEMENTED, `unknown method ${path ?? ""}`);
+    return;
+  }
+  const reader = new MessageReader();
+  const fail = (status: string, why: string): void => {
+    stream.removeAllListeners("data");
+    stream.resume();
+    finish(status, why);
+  };
+  stream.on("data", (chunk: Buffer) => {
+    let messages: Buffer[];
+    try {
+      messages = reader.push(chunk);
+    } catch (error) {
+      fail(error instanceof RangeError ? GRPC_RESOURCE_EXHAUSTED : GRPC_INTERNAL, (error as Error).message);
+      return;
+    }
+    for (const bytes of messages) {
+      let reply: ProcessingResponse | undefined;
+      try {
+        reply = answer(ProcessingRequest.decode(bytes));
+      } catch (error) {
+        fail(GRPC_INTERNAL, `undecodable message: ${(error as Error).message}`);
+        return;
+      }
+      if (reply === undefined) continue;
+      if (!stream.headersSent) stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      stream.write(framed(reply));
+    }
+  });
+  stream.on("end", () => (reader.partial ? finish(GRPC_INTERNAL, "the call ended inside a message") : finish(GRPC_OK)));
+}
+
+disablePretenuring();
+const [host = "127.0.0.1", port = "50062"] = (process.argv[2] ?? "").split(":");
+const server = createServer();
+server.on("stream", (stream, headers) => serve(stream, headers[constants.HTTP2_HEADER_PATH] as string | undefined));
+server.on("sessionError", () => undefined);
+server.listen(Number(port), host, () => {
+  const { address, port: bound } = server.address() as AddressInfo;
+  process.stdout.write(`${JSON.stringify({ event: "listening", grpc: `${address}:${bound}` })}\n`);
+});
+process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -1,0 +1,22 @@
+/**
+ * What the benchmark's no-op ext_proc servers (noop-server.ts on grpc-js, http2-floor-server.ts on
+ * node:http2) answer: an empty continue for each message that expects an answer.
+ */
+import type { ProcessingRequest, ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+
+const empty = { response: undefined };
+
+export function answer(message: ProcessingRequest): ProcessingResponse | undefined {
+  switch (message.request?.$case) {
+    case "requestHeaders":
+      return { response: { $case: "requestHeaders", value: empty }, requestDrain: false };
+    case "responseHeaders":
+      return { response: { $case: "responseHeaders", value: empty }, requestDrain: false };
+    case "requestBody":
+      return { response: { $case: "requestBody", value: empty }, requestDrain: false };
+    case "responseBody":
+      return { response: { $case: "responseBody", value: empty }, requestDrain: false };
+    default:
+      return undefined;
+  }
+}
