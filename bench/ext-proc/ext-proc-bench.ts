@@ -1,6 +1,6 @@
 /**
- * `npm run bench:ext-proc`: meshrasp serve against a no-op ext_proc server on the same stack, in
- * one run, each pinned to core 0, loaded from core 1.
+ * `npm run bench:ext-proc`: meshrasp serve against a no-op ext_proc server on the same stack (and
+ * a floor on node:http2 alone), in one run, each pinned to core 0, loaded from core 1.
  *
  * Throughput: h2load (Debian's nghttp2-client) replays one exchange per stream, gRPC-framed:
  * request headers (BUFFERED protocol_config) and a 1 KiB JSON body, 64 streams at a time. A
@@ -16,20 +16,20 @@
  * offered loads, half of meshrasp's solo throughput among them. h2load's own rate mode sends in
  * bursts and its per-request times include its waits, and a Node generator started its exchanges
  * up to 5-13 ms late (p99): neither is used here. A third server joins the solo rounds and the
- * ladder: the floor, a no-op written directly on node:http2 (http2-floor-server.ts), whose tail
- * is what Node's HTTP/2 layer alone allows.
+ * ladder: the floor, a no-op written directly on node:http2 (http2-floor-server.ts), whose CPU per
+ * exchange is about what Node's HTTP/2 layer alone costs.
  *
  * BENCH_GC_TRACE=1 runs the servers with V8's --trace-gc-nvp and adds V8's own account of every
  * full collection during each rung: its pause, and how much of it went on clearing the external
- * string table and on evacuation.
+ * string table and on evacuation. The benchmark then writes every trace line to a file, on core 1
+ * beside the latency generator: a traced run is slightly perturbed, and its report says it was traced.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { ExternalProcessorClient, type ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
-import { readFileSync } from "node:fs";
 import { gcLogArgs, gcPauses, tracedFullCollections, type GcPauses, type TracedFullCollection } from "../support/gc-log.js";
 import { machineLoad } from "../support/machine-load.js";
 import { cpuSeconds, MESHRASP_MAIN, ROOT, startServeProcess, stopServeProcess, type ServeProcess } from "../support/serve-process.js";
@@ -210,8 +210,9 @@ async function main(): Promise<void> {
     writeFileSync(payload, exchangeFrames(body));
 
     const start = async (name: string, args: string[]): Promise<Server> => {
-      const gcLog = join(dir, `${name.replace(/\W+/g, "-")}-gc.jsonl`);
-      const v8Trace = GC_TRACE ? join(dir, `${name.replace(/\W+/g, "-")}-v8.log`) : undefined;
+      const file = name.replace(/\W+/g, "-");
+      const gcLog = join(dir, `${file}-gc.jsonl`);
+      const v8Trace = GC_TRACE ? join(dir, `${file}-v8.log`) : undefined;
       const logged = gcLogArgs(gcLog);
       const nodeArgs = GC_TRACE ? ["--trace-gc-nvp", ...logged.nodeArgs] : logged.nodeArgs;
       return { name, gcLog, v8Trace, ...(await startServeProcess(args, 0, { nodeArgs, env: logged.env, ...(v8Trace === undefined ? {} : { v8TraceFile: v8Trace }) })) };
@@ -295,11 +296,11 @@ async function main(): Promise<void> {
           "",
         ];
     const report = [
-      "# ext_proc throughput and latency: meshrasp vs a no-op server on the same stack",
+      "# ext_proc throughput and latency: meshrasp, a no-op server on the same stack, and a node:http2 floor",
       "",
-      "Servers: meshrasp serve; the no-op, an ext_proc server on meshrasp's stack (grpc-js, the same codecs) that inspects nothing; and the node:http2 floor, a no-op written directly on Node's HTTP/2 layer without grpc-js: close to the least a server built on node:http2 costs per exchange here.",
+      "Servers: meshrasp serve; the no-op, an ext_proc server on meshrasp's stack (grpc-js, the same codecs) that inspects nothing; and the node:http2 floor, a no-op written directly on Node's HTTP/2 layer without grpc-js, whose CPU per exchange is about the least a server built on node:http2 can spend (its tail latency is no such floor: that depends on the full garbage collections within each window).",
       "",
-      `Command: \`npm run bench:ext-proc\` (servers on core 0, load generators on core 1). Exchange: request headers (BUFFERED) + ${body.length}-byte JSON body, default policy. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
+      `Command: \`${GC_TRACE ? "BENCH_GC_TRACE=1 " : ""}npm run bench:ext-proc\` (servers on core 0, load generators on core 1). Exchange: request headers (BUFFERED) + ${body.length}-byte JSON body, default policy. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
       "",
       `## Throughput: both servers sharing core 0 (h2load each, ${CONNECTIONS}x${STREAMS_PER_CONNECTION} = ${CONNECTIONS * STREAMS_PER_CONNECTION} concurrent streams, ${SHARED_ROUNDS} rounds of ${SHARED_S} s after a 3 s warm-up round)`,
       "",

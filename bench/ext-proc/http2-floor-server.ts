@@ -1,25 +1,25 @@
 /**
- * The latency floor for `npm run bench:ext-proc`: an ext_proc server written directly on Node's
+ * The floor for `npm run bench:ext-proc`: an ext_proc server written directly on Node's
  * `node:http2`, without grpc-js, that answers every message with an empty continue. It decodes and
  * encodes with the same generated codecs as meshrasp and the no-op server, and, like them, runs
  * with V8's allocation-site pretenuring off. What it still costs per exchange is, near enough,
- * what Node's HTTP/2 layer (nghttp2, its bindings, the event loop) costs, so its latency is close
- * to the best a server built on node:http2 can have on the machine it runs on.
+ * what Node's HTTP/2 layer (nghttp2, its bindings, the event loop) costs: a floor for the CPU per
+ * exchange of any server built on node:http2. Its tail latency is no such floor: that depends on
+ * how many full garbage collections fall within a measured window.
  *
  * gRPC over HTTP/2, as far as this one bidirectional method needs it: 5-byte framed messages,
  * response headers with the first answer, `grpc-status` in the trailers. Not a server to deploy:
- * no deadlines, compression, flow-control tuning or limits beyond a cap on a message's length.
+ * no deadlines, compression, write backpressure or limits beyond a cap on a message's length, and a
+ * call it fails stays open until the client half-closes.
  * Usage: node http2-floor-server.js HOST:PORT
  */
 import { constants, createServer, type ServerHttp2Stream } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { ProcessingRequest, ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { disablePretenuring } from "../../ext-proc/src/server/pretenuring.js";
-import { answer } from "./noop-answer.js";
+import { answer, NOOP_MAX_MESSAGE_BYTES } from "./noop-answer.js";
 
 const METHOD_PATH = "/envoy.service.ext_proc.v3.ExternalProcessor/Process";
-/** Longest message accepted; a longer one ends the call with RESOURCE_EXHAUSTED. */
-const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 const GRPC_OK = "0";
 const GRPC_INTERNAL = "13";
 const GRPC_UNIMPLEMENTED = "12";
@@ -27,26 +27,40 @@ const GRPC_RESOURCE_EXHAUSTED = "8";
 
 /** Length-prefixed gRPC messages out of DATA chunks that may split or join them. */
 class MessageReader {
-  private pending: Buffer = Buffer.alloc(0);
+  /** Received bytes not yet part of a returned message, joined only once a message is complete. */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
 
   /** The whole messages completed by `chunk`; throws on a compressed or oversized one. */
   push(chunk: Buffer): Buffer[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
     const messages: Buffer[] = [];
-    while (this.pending.length >= 5) {
-      if (this.pending[0] !== 0) throw new Error("compressed messages are not supported");
-      const length = this.pending.readUInt32BE(1);
-      if (length > MAX_MESSAGE_BYTES) throw new RangeError(`message of ${length} bytes`);
-      if (this.pending.length < 5 + length) break;
-      messages.push(this.pending.subarray(5, 5 + length));
-      this.pending = this.pending.subarray(5 + length);
+    while (this.buffered >= 5) {
+      const head = this.head();
+      if (head[0] !== 0) throw new Error("compressed messages are not supported");
+      const length = head.readUInt32BE(1);
+      // Longer than a message may be: RESOURCE_EXHAUSTED, as grpc-js answers.
+      if (length > NOOP_MAX_MESSAGE_BYTES) throw new RangeError(`message of ${length} bytes`);
+      if (this.buffered < 5 + length) break;
+      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+      messages.push(all.subarray(5, 5 + length));
+      const rest = all.subarray(5 + length);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
     }
     return messages;
   }
 
   /** Whether part of a message is still waiting for the rest of it. */
   get partial(): boolean {
-    return this.pending.length > 0;
+    return this.buffered > 0;
+  }
+
+  /** The first five buffered bytes (the prefix), joined if a chunk edge cuts them. */
+  private head(): Buffer {
+    const first = this.chunks[0]!;
+    return first.length >= 5 ? first : Buffer.concat(this.chunks, this.buffered).subarray(0, 5);
   }
 }
 

@@ -4,9 +4,12 @@
  */
 import type { ProcessingRequest, ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 
-const empty = { response: undefined };
+/** Longest message the no-op servers accept, as meshrasp's default. */
+export const NOOP_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export function answer(message: ProcessingRequest): ProcessingResponse | undefined {
+  // Made per answer, as the no-op server always has: the baseline's allocations stay as measured before.
+  const empty = { response: undefined };
   switch (message.request?.$case) {
     case "requestHeaders":
       return { response: { $case: "requestHeaders", value: empty }, requestDrain: false };

@@ -11,11 +11,11 @@ import {
   type ProcessingResponse,
 } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { disablePretenuring } from "../../ext-proc/src/server/pretenuring.js";
-import { answer } from "./noop-answer.js";
+import { answer, NOOP_MAX_MESSAGE_BYTES } from "./noop-answer.js";
 
 disablePretenuring();
 const address = process.argv[2] ?? "127.0.0.1:50061";
-const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
+const server = new Server({ "grpc.max_receive_message_length": NOOP_MAX_MESSAGE_BYTES });
 server.addService(ExternalProcessorService, {
   process: (call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
     call.on("data", (message: ProcessingRequest) => {

@@ -47,6 +47,15 @@ export async function startServeProcess(args: readonly string[], core?: number, 
   const { v8TraceFile } = options;
   return await new Promise<ServeProcess>((resolve, reject) => {
     let ready = false;
+    const giveUp = (error: Error): void => {
+      if (ready) return;
+      ready = true;
+      // The caller never gets the child, so it must not outlive this call.
+      child.kill("SIGTERM");
+      reject(error);
+    };
+    // Could not be started at all (taskset missing, say): no output will come.
+    child.once("error", giveUp);
     // Read to the end, so that a server never blocks on a full pipe; after the listening line,
     // only V8's trace lines are kept.
     lines.on("line", (line) => {
@@ -55,24 +64,24 @@ export async function startServeProcess(args: readonly string[], core?: number, 
         return;
       }
       if (ready) return;
-      let record: { event?: string; grpc?: string; admin?: string };
+      let record: unknown;
       try {
-        record = JSON.parse(line) as typeof record;
+        record = JSON.parse(line);
       } catch (error) {
-        // A line that is not JSON: the caller never gets the child, so it must not outlive this call.
-        ready = true;
-        child.kill("SIGTERM");
-        reject(error as Error);
+        giveUp(error as Error);
         return;
       }
-      if (record.event === "listening" && record.grpc) {
+      if (typeof record !== "object" || record === null) {
+        giveUp(new SyntaxError(`not a JSON object: ${line}`));
+        return;
+      }
+      const { event, grpc, admin } = record as { event?: unknown; grpc?: unknown; admin?: unknown };
+      if (event === "listening" && typeof grpc === "string" && grpc !== "") {
         ready = true;
-        resolve({ child, grpc: record.grpc, admin: record.admin });
+        resolve({ child, grpc, admin: typeof admin === "string" ? admin : undefined });
       }
     });
-    lines.on("close", () => {
-      if (!ready) reject(new Error(`${args.join(" ")} exited before listening`));
-    });
+    lines.on("close", () => giveUp(new Error(`${args.join(" ")} exited before listening`)));
   });
 }
 
@@ -84,7 +93,8 @@ export async function startServeProcess(args: readonly string[], core?: number, 
 export async function stopServeProcess(server: ServeProcess): Promise<void> {
   const { child } = server;
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((done) => child.once("exit", done));
+  // "close", not "exit": once the output is read to its end, no trace line can arrive after the caller moves on.
+  const exited = new Promise((done) => child.once("close", done));
   child.kill("SIGTERM");
   const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
   await exited;

@@ -67,14 +67,45 @@ describe("the benchmark's node:http2 floor server", () => {
     expect(trailers["grpc-status"]).toBe("0");
   });
 
-  it("ends a call to another method UNIMPLEMENTED, one cut inside a message INTERNAL, an oversized one RESOURCE_EXHAUSTED", async () => {
+  it("joins a message that arrives in pieces, its prefix cut too", async () => {
+    const frame = grpcFrame(headersRequest());
+    const { data, trailers } = await new Promise<{ data: Buffer; trailers: Record<string, unknown> }>((done, fail) => {
+      const stream = session.request({ ":method": "POST", ":path": METHOD, "content-type": "application/grpc", te: "trailers" });
+      const chunks: Buffer[] = [];
+      let got: Record<string, unknown> = {};
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("trailers", (t) => (got = t));
+      stream.on("error", fail);
+      stream.on("close", () => done({ data: Buffer.concat(chunks), trailers: got }));
+      // Three DATA frames, a tick apart: 3 bytes of the prefix, 10 more, the rest.
+      stream.write(frame.subarray(0, 3));
+      setTimeout(() => stream.write(frame.subarray(3, 13)), 20);
+      setTimeout(() => stream.end(frame.subarray(13)), 40);
+    });
+    expect(data[5]).toBe((1 << 3) | 2);
+    expect(data.length).toBe(5 + data.readUInt32BE(1));
+    expect(trailers["grpc-status"]).toBe("0");
+  });
+
+  it("ends a call to another method UNIMPLEMENTED, one cut inside a message, compressed or undecodable INTERNAL, an oversized one RESOURCE_EXHAUSTED", async () => {
     const frame = grpcFrame(headersRequest());
     const oversized = Buffer.from([0, 0xff, 0xff, 0xff, 0xff]);
+    const compressed = Buffer.from([1, 0, 0, 0, 0]);
+    // Field 1 with wire type 7, which protobuf does not have.
+    const undecodable = Buffer.from([0, 0, 0, 0, 1, (1 << 3) | 7]);
     const results = await Promise.all([
       rawCall(session, "/other.Service/Method", frame),
       rawCall(session, METHOD, frame.subarray(0, frame.length - 1)),
+      rawCall(session, METHOD, compressed),
+      rawCall(session, METHOD, undecodable),
       rawCall(session, METHOD, oversized),
     ]);
-    expect(results.map((r) => r.trailers["grpc-status"])).toEqual(["12", "13", "8"]);
+    expect(results.map((r) => [r.trailers["grpc-status"], decodeURIComponent(String(r.trailers["grpc-message"] ?? ""))])).toEqual([
+      ["12", "unknown method /other.Service/Method"],
+      ["13", "the call ended inside a message"],
+      ["13", "compressed messages are not supported"],
+      ["13", expect.stringMatching(/^undecodable message: /)],
+      ["8", "message of 4294967295 bytes"],
+    ]);
   });
 });

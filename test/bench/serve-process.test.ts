@@ -45,6 +45,16 @@ describe("startServeProcess", () => {
     expect(processesWith(marker)).toEqual([]);
   });
 
+  it("stops a server whose first line is JSON but no object, and rejects a command that cannot start", async () => {
+    const marker = `null-line-server-${process.pid}-${Date.now()}`;
+    await expect(startServeProcess(["-e", `/* ${marker} */ console.log("null"); setInterval(() => {}, 1000);`])).rejects.toThrow(/not a JSON object/);
+    const deadline = Date.now() + 2000;
+    while (processesWith(marker).length > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+    expect(processesWith(marker)).toEqual([]);
+    // Pinned to a core, the command is taskset, looked up on a PATH where it is not.
+    await expect(startServeProcess(["-e", "0"], 0, { env: { PATH: "/nonexistent" } })).rejects.toThrow(/ENOENT/);
+  });
+
   it("keeps V8's trace lines, from before and after the listening line, in the file it is given", async () => {
     const dir = mkdtempSync(join(tmpdir(), "meshrasp-serve-trace-"));
     const file = join(dir, "v8.log");
