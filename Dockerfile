@@ -4,9 +4,9 @@
 # The runtime image is one layer on `scratch`: Node's binary and the shared libraries it loads, and
 # the app with its production packages; no shell, compiler or package manager. It runs as a
 # non-root user and works with a read-only root filesystem (give it a small tmpfs on /tmp).
-# Node 20's last release line (20.20.2, with the security fixes 20.19 lacks), the one the tests run
-# on. Node 20 reached its end of life on 2026-04-30: see "Runtime" in the README.
-ARG NODE_VERSION=20.20
+# Node 22, supported until 2027-04; Node 20 reached its end of life on 2026-04-30. .ci/run runs the
+# whole test suite on this release line too (IMAGE_NODE_VERSION), and a test holds the two together.
+ARG NODE_VERSION=22.23
 
 FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /app

@@ -69,12 +69,16 @@ function fromBuildStage(path: string): boolean {
 }
 
 describe("Dockerfile", () => {
-  it("builds on the Node version package.json asks for, and runs from scratch", () => {
+  it("builds on the Node release line CI tests on, one package.json allows, and runs from scratch", () => {
     expect(dockerfile.stages.map((s) => s.name)).toEqual(["build", "runtime"]);
-    expect(buildStage.from).toMatch(/^node:20\.\d+-bookworm$/);
     expect(runtimeStage.from).toBe("scratch");
-    const [, minor] = /^>=20\.(\d+)/.exec(packageJson.engines.node) ?? [];
-    expect(Number(/^node:20\.(\d+)/.exec(buildStage.from)?.[1])).toBeGreaterThanOrEqual(Number(minor));
+    const image = /^node:(\d+)\.(\d+)-bookworm$/.exec(buildStage.from);
+    expect(image, buildStage.from).not.toBeNull();
+    const tested = /^IMAGE_NODE_VERSION=(\d+)\.(\d+)\.\d+$/m.exec(readFileSync(repoPath(".ci/run"), "utf8"));
+    expect(tested, ".ci/run names the release it tests the image's Node with").not.toBeNull();
+    expect([image![1], image![2]]).toEqual([tested![1], tested![2]]);
+    const [, major, minor] = /^>=(\d+)\.(\d+)/.exec(packageJson.engines.node) ?? [];
+    expect(Number(image![1]) > Number(major) || (image![1] === major && Number(image![2]) >= Number(minor))).toBe(true);
   });
 
   it("copies from the build context only paths that exist and that .dockerignore lets through", () => {
