@@ -4,6 +4,7 @@
  */
 import { ProcessingMode_BodySendMode as BodyMode } from "../../protos/generated/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js";
 import { ProcessingRequest } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
+import { withGrpcPrefix } from "./grpc-framing.js";
 
 export function headersRequest(): ProcessingRequest {
   const pairs: [string, string][] = [
@@ -30,13 +31,6 @@ export function jsonBody(): Buffer {
 
 export function bodyRequest(body: Buffer): ProcessingRequest {
   return { request: { $case: "requestBody", value: { body, endOfStream: true, endOfStreamWithoutMessage: false, grpcMessageCompressed: false } }, attributes: {}, observabilityMode: false };
-}
-
-/** Encoded bytes with gRPC's 5-byte prefix (uncompressed, length). */
-export function withGrpcPrefix(bytes: Uint8Array): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(bytes.length, 1);
-  return Buffer.concat([header, bytes]);
 }
 
 /** One message with gRPC's 5-byte prefix. */

@@ -17,6 +17,7 @@ import { constants, createServer, type ServerHttp2Stream } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { ProcessingRequest, ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { disablePretenuring } from "../../ext-proc/src/server/pretenuring.js";
+import { GrpcMessageReader, withGrpcPrefix } from "./grpc-framing.js";
 import { answer, NOOP_MAX_MESSAGE_BYTES } from "./noop-answer.js";
 
 const METHOD_PATH = "/envoy.service.ext_proc.v3.ExternalProcessor/Process";
@@ -24,54 +25,6 @@ const GRPC_OK = "0";
 const GRPC_INTERNAL = "13";
 const GRPC_UNIMPLEMENTED = "12";
 const GRPC_RESOURCE_EXHAUSTED = "8";
-
-/** Length-prefixed gRPC messages out of DATA chunks that may split or join them. */
-class MessageReader {
-  /** Received bytes not yet part of a returned message, joined only once a message is complete. */
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-
-  /** The whole messages completed by `chunk`; throws on a compressed or oversized one. */
-  push(chunk: Buffer): Buffer[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    const messages: Buffer[] = [];
-    while (this.buffered >= 5) {
-      const head = this.head();
-      if (head[0] !== 0) throw new Error("compressed messages are not supported");
-      const length = head.readUInt32BE(1);
-      // Longer than a message may be: RESOURCE_EXHAUSTED, as grpc-js answers.
-      if (length > NOOP_MAX_MESSAGE_BYTES) throw new RangeError(`message of ${length} bytes`);
-      if (this.buffered < 5 + length) break;
-      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-      messages.push(all.subarray(5, 5 + length));
-      const rest = all.subarray(5 + length);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
-    }
-    return messages;
-  }
-
-  /** Whether part of a message is still waiting for the rest of it. */
-  get partial(): boolean {
-    return this.buffered > 0;
-  }
-
-  /** The first five buffered bytes (the prefix), joined if a chunk edge cuts them. */
-  private head(): Buffer {
-    const first = this.chunks[0]!;
-    return first.length >= 5 ? first : Buffer.concat(this.chunks, this.buffered).subarray(0, 5);
-  }
-}
-
-function framed(message: ProcessingResponse): Buffer {
-  const body = ProcessingResponse.encode(message).finish();
-  const frame = Buffer.allocUnsafe(5 + body.length);
-  frame[0] = 0;
-  frame.writeUInt32BE(body.length, 1);
-  frame.set(body, 5);
-  return frame;
-}
 
 /** One call: answers as messages complete, ends with a status once the client half-closes. */
 function serve(stream: ServerHttp2Stream, path: string | undefined): void {
@@ -91,7 +44,7 @@ function serve(stream: ServerHttp2Stream, path: string | undefined): void {
     finish(GRPC_UNIMPLEMENTED, `unknown method ${path ?? ""}`);
     return;
   }
-  const reader = new MessageReader();
+  const reader = new GrpcMessageReader(NOOP_MAX_MESSAGE_BYTES);
   const fail = (status: string, why: string): void => {
     stream.removeAllListeners("data");
     stream.resume();
@@ -115,7 +68,7 @@ function serve(stream: ServerHttp2Stream, path: string | undefined): void {
       }
       if (reply === undefined) continue;
       if (!stream.headersSent) stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-      stream.write(framed(reply));
+      stream.write(withGrpcPrefix(ProcessingResponse.encode(reply).finish()));
     }
   });
   stream.on("end", () => (reader.partial ? finish(GRPC_INTERNAL, "the call ended inside a message") : finish(GRPC_OK)));

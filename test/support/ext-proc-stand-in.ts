@@ -5,7 +5,7 @@
  */
 import { createServer, type ServerHttp2Stream } from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
-import { withGrpcPrefix } from "../../bench/ext-proc/exchange.js";
+import { GrpcMessageReader, withGrpcPrefix } from "../../bench/ext-proc/grpc-framing.js";
 import { ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 
 const CONTINUE_HEADERS = withGrpcPrefix(ProcessingResponse.encode({ response: { $case: "requestHeaders", value: {} }, requestDrain: false }).finish());
@@ -34,12 +34,11 @@ function answer(stream: ServerHttp2Stream, index: number, misbehaviour: Misbehav
   stream.on("error", () => undefined);
   stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: misbehaviour.withoutStatus !== true });
   stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-  let received = Buffer.alloc(0);
+  const reader = new GrpcMessageReader();
   let answers = 0;
   stream.on("data", (chunk: Buffer) => {
-    received = Buffer.concat([received, chunk]);
-    while (received.length >= 5 && received.length >= 5 + received.readUInt32BE(1)) {
-      received = received.subarray(5 + received.readUInt32BE(1));
+    const complete = reader.push(chunk).length;
+    for (let i = 0; i < complete; i++) {
       answers += 1;
       const last = answers === 2;
       const frame = last ? CONTINUE_BODY : (misbehaviour.firstAnswer?.(index) ?? CONTINUE_HEADERS);
