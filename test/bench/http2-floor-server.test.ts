@@ -3,13 +3,16 @@ import { join } from "node:path";
 import { credentials, Metadata, status as GrpcStatus } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExternalProcessorClient, type ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
-import { bodyRequest, grpcFrame, headersRequest, jsonBody } from "../../bench/ext-proc/exchange.js";
+import { bodyRequest, exchangeFrames, grpcFrame, headersRequest, jsonBody } from "../../bench/ext-proc/exchange.js";
 import { ROOT, startServeProcess, stopServeProcess, type ServeProcess } from "../../bench/support/serve-process.js";
 
 const METHOD = "/envoy.service.ext_proc.v3.ExternalProcessor/Process";
 
-/** One call over a raw HTTP/2 stream: what the server sends back, trailers included. */
-function rawCall(session: ClientHttp2Session, path: string, body: Buffer): Promise<{ data: Buffer; trailers: Record<string, unknown> }> {
+/**
+ * One call over a raw HTTP/2 stream: what the server sends back, trailers included. Pieces of the
+ * body are written 20 ms apart, so each goes out in a DATA frame of its own.
+ */
+function rawCall(session: ClientHttp2Session, path: string, ...pieces: Buffer[]): Promise<{ data: Buffer; trailers: Record<string, unknown> }> {
   return new Promise((done, fail) => {
     const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
     const chunks: Buffer[] = [];
@@ -18,7 +21,7 @@ function rawCall(session: ClientHttp2Session, path: string, body: Buffer): Promi
     stream.on("trailers", (t) => (trailers = t));
     stream.on("error", fail);
     stream.on("close", () => done({ data: Buffer.concat(chunks), trailers }));
-    stream.end(body);
+    pieces.forEach((piece, i) => setTimeout(() => (i === pieces.length - 1 ? stream.end(piece) : stream.write(piece)), i * 20));
   });
 }
 
@@ -57,7 +60,7 @@ describe("the benchmark's node:http2 floor server", () => {
   });
 
   it("answers both messages of an exchange sent at once, as h2load replays it", async () => {
-    const { data, trailers } = await rawCall(session, METHOD, Buffer.concat([grpcFrame(headersRequest()), grpcFrame(bodyRequest(jsonBody()))]));
+    const { data, trailers } = await rawCall(session, METHOD, exchangeFrames(jsonBody()));
     // Two framed answers: the key of ProcessingResponse's request_headers (1) and request_body (3) fields.
     expect(data[0]).toBe(0);
     expect(data[5]).toBe((1 << 3) | 2);
@@ -69,19 +72,8 @@ describe("the benchmark's node:http2 floor server", () => {
 
   it("joins a message that arrives in pieces, its prefix cut too", async () => {
     const frame = grpcFrame(headersRequest());
-    const { data, trailers } = await new Promise<{ data: Buffer; trailers: Record<string, unknown> }>((done, fail) => {
-      const stream = session.request({ ":method": "POST", ":path": METHOD, "content-type": "application/grpc", te: "trailers" });
-      const chunks: Buffer[] = [];
-      let got: Record<string, unknown> = {};
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("trailers", (t) => (got = t));
-      stream.on("error", fail);
-      stream.on("close", () => done({ data: Buffer.concat(chunks), trailers: got }));
-      // Three DATA frames, a tick apart: 3 bytes of the prefix, 10 more, the rest.
-      stream.write(frame.subarray(0, 3));
-      setTimeout(() => stream.write(frame.subarray(3, 13)), 20);
-      setTimeout(() => stream.end(frame.subarray(13)), 40);
-    });
+    // Three DATA frames: 3 bytes of the prefix, 10 more, the rest.
+    const { data, trailers } = await rawCall(session, METHOD, frame.subarray(0, 3), frame.subarray(3, 13), frame.subarray(13));
     expect(data[5]).toBe((1 << 3) | 2);
     expect(data.length).toBe(5 + data.readUInt32BE(1));
     expect(trailers["grpc-status"]).toBe("0");
