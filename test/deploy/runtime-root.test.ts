@@ -2,8 +2,9 @@
  * The image without Docker. Its runtime stage is `scratch` plus one copy of the root filesystem
  * that scripts/assemble-runtime-root.mjs writes in the build stage, so running that script on this
  * checkout (installed and built) gives the image's content: its regular files' size is the image's
- * size, an estimate in one respect: the tree takes this machine's node binary, where the image takes
- * the one of the Dockerfile's node base image (the same major version). Without privileges, node runs from the tree through the tree's own loader and loads re2
+ * size, an estimate in one respect: the tree takes the binary of the node running the test, where the
+ * image takes the one of the Dockerfile's node base image (.ci/run runs the test on that release line
+ * too). Without privileges, node runs from the tree through the tree's own loader and loads re2
  * from it, which proves the copied libraries are all they need. As root with unshare, the tree is
  * also served from the way a container runtime would run the image: a private mount namespace, the
  * tree read-only, a tmpfs on /tmp, and the Dockerfile's USER, WORKDIR, ENV, ENTRYPOINT, CMD and
