@@ -35,7 +35,7 @@ import { machineLoad } from "../support/machine-load.js";
 import { cpuSeconds, MESHRASP_MAIN, ROOT, startServeProcess, stopServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { median } from "../support/stats.js";
 import { bodyRequest, exchangeFrames, headersRequest, jsonBody } from "./exchange.js";
-import { buildLockstepClient } from "./lockstep-build.js";
+import { buildLockstepClient, type LockstepReport } from "./lockstep-build.js";
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -125,20 +125,7 @@ async function sample(address: string, seconds: number, perSecond: number, body:
 }
 
 /** What lockstep-client.c reports (see its header comment), with the server's side of the run. */
-interface Latency {
-  offered: number;
-  /** Exchanges that completed within the measured window, per second. */
-  achieved: number;
-  /** Exchanges started within the window that failed or had not finished after the drain. */
-  errors: number;
-  /** Exchanges started within the window that succeeded: the latencies' population. */
-  samples: number;
-  service: { p50: number; p99: number; p999: number };
-  startLag: { p99: number };
-  cpuMsPerExchange: number;
-  /** The measured window, in ms since the epoch. */
-  windowStartEpochMs: number;
-  windowEndEpochMs: number;
+interface Latency extends LockstepReport {
   /** The server's CPU over the run, as a share of its core. */
   serverCpu: number;
   /** The server's collections while latencies were being measured. */
@@ -161,7 +148,7 @@ async function latencyAt(client: string, server: Server, payload: string, rate: 
   const serverCpu = (cpuSeconds(server.child.pid!) - cpuBefore) / ((performance.now() - started) / 1000);
   // A collection logs itself when it ends: give the last one a moment to reach the file.
   await new Promise((done) => setTimeout(done, 200));
-  const report = JSON.parse(stdout) as Omit<Latency, "serverCpu" | "gc" | "traced">;
+  const report = JSON.parse(stdout) as LockstepReport;
   const gc = gcPauses(server.gcLog, report.windowStartEpochMs, report.windowEndEpochMs);
   const traced = tracedFullCollections(traceLines(server).slice(tracedBefore));
   return { ...report, serverCpu, gc, traced };

@@ -19,3 +19,23 @@ export function buildLockstepClient(dir: string): { path: string } | { missing: 
   }
   return { path };
 }
+
+/** What the client prints on its one line of standard output (see its header comment); times in ms. */
+export interface LockstepReport {
+  offered: number;
+  /** Exchanges that completed within the measured window, per second. */
+  achieved: number;
+  /** Exchanges started within the window that succeeded: the latencies' population. */
+  samples: number;
+  /** Exchanges started within the window that failed or had not finished after the drain. */
+  errors: number;
+  /** From writing the headers message to reading the body answer; -1 each when no exchange succeeded. */
+  service: { p50: number; p90: number; p99: number; p999: number; max: number };
+  /** How late the client itself started exchanges. */
+  startLag: { p50: number; p99: number };
+  /** The client's own CPU time per exchange. */
+  cpuMsPerExchange: number;
+  /** The measured window, in ms since the epoch. */
+  windowStartEpochMs: number;
+  windowEndEpochMs: number;
+}

@@ -15,7 +15,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exchangeFrames } from "../../bench/ext-proc/exchange.js";
 import { withGrpcPrefix } from "../../bench/ext-proc/grpc-framing.js";
-import { buildLockstepClient } from "../../bench/ext-proc/lockstep-build.js";
+import { buildLockstepClient, type LockstepReport } from "../../bench/ext-proc/lockstep-build.js";
 import { startInProcess, type InProcess } from "../support/in-process.js";
 import { standIn, type Misbehaviour, type StandIn } from "../support/ext-proc-stand-in.js";
 
@@ -38,21 +38,10 @@ function exchange(body: string): string {
   return file;
 }
 
-interface Report {
-  offered: number;
-  achieved: number;
-  samples: number;
-  errors: number;
-  service: { p50: number; p99: number };
-  startLag: { p99: number };
-  windowStartEpochMs: number;
-  windowEndEpochMs: number;
-}
-
-async function run(port: number, file: string, rate: number, seconds: number): Promise<Report> {
+async function run(port: number, file: string, rate: number, seconds: number): Promise<LockstepReport> {
   if (!("path" in built)) throw new Error("not built");
   const { stdout } = await promisify(execFile)(built.path, ["127.0.0.1", String(port), String(rate), String(seconds), "2", file]);
-  return JSON.parse(stdout) as Report;
+  return JSON.parse(stdout) as LockstepReport;
 }
 
 describe.skipIf(skipped !== undefined)(skipped === undefined ? "lockstep latency client" : `lockstep latency client (skipped: ${skipped})`, () => {
@@ -60,7 +49,7 @@ describe.skipIf(skipped !== undefined)(skipped === undefined ? "lockstep latency
 
   describe("against meshrasp", () => {
     let meshrasp: InProcess | undefined;
-    let healthy: Report;
+    let healthy: LockstepReport;
     let before: number;
     let after: number;
     beforeAll(async () => {
@@ -106,7 +95,7 @@ describe.skipIf(skipped !== undefined)(skipped === undefined ? "lockstep latency
     const file = (): string => exchange('{"order":{"sku":"SKU-1","quantity":2}}');
 
     /** One second at 100/s against a stand-in server that misbehaves so. */
-    async function runAgainst(misbehaviour: Misbehaviour): Promise<Report> {
+    async function runAgainst(misbehaviour: Misbehaviour): Promise<LockstepReport> {
       const server = await standIn(misbehaviour);
       try {
         return await run(server.port, file(), 100, 1);
@@ -140,7 +129,7 @@ describe.skipIf(skipped !== undefined)(skipped === undefined ? "lockstep latency
     }, 30_000);
 
     /** Runs the client while `server` drops its connections `cutAfterMs` into the run; the run's report and length. */
-    async function cutMidRun(server: StandIn, cutAfterMs: number): Promise<{ report: Report; elapsed: number }> {
+    async function cutMidRun(server: StandIn, cutAfterMs: number): Promise<{ report: LockstepReport; elapsed: number }> {
       const started = Date.now();
       const cut = setTimeout(() => void server.close(), cutAfterMs);
       try {
