@@ -47,6 +47,36 @@ describe("BodyAccumulator", () => {
     );
   });
 
+  it("hands out a window's bytes only when they are its UTF-8 encoding: in one chunk, all ASCII", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 300 }).chain((a) =>
+          fc.tuple(
+            // Mostly ASCII, so both answers are common.
+            fc.constant(Buffer.from(a.map((b) => (b % 5 === 0 ? b : b & 0x7f)))),
+            fc.uniqueArray(fc.integer({ min: 1, max: a.length }), { maxLength: 3 }).map((c) => c.sort((x, y) => x - y)),
+            fc.boolean(),
+            fc.nat(300),
+            fc.nat(300),
+          ),
+        ),
+        ([body, cuts, retainAll, newest, overlap]) => {
+          const accumulator = filled(body, cuts, retainAll);
+          const window = accumulator.window(newest, overlap);
+          const windowBytes = accumulator.windowBytes(newest, overlap);
+          // A cut at the very end appends nothing: the last chunk starts at the last cut before it.
+          const lastChunk = body.length - Math.max(0, ...cuts.filter((c) => c < body.length));
+          const inLastChunk = window.length <= lastChunk;
+          const ascii = [...window].every((c) => c.charCodeAt(0) < 0x80);
+          if (inLastChunk && ascii) expect(windowBytes?.toString("latin1")).toBe(window);
+          else expect(windowBytes).toBeUndefined();
+          if (windowBytes) expect(windowBytes.equals(Buffer.from(window, "utf8"))).toBe(true);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it("cuts a range inside the last slice from it, and reads one byte without converting", () => {
     const accumulator = filled(Buffer.from("0123456789abcdef", "latin1"), [4, 9]);
     expect(accumulator.slice(2, 14)).toBe("23456789abcd");

@@ -1,3 +1,5 @@
+import { isAscii } from "node:buffer";
+
 /** Bytes of the previous chunk kept and scanned again with the next, to find attacks split across chunks. */
 export const CHUNK_OVERLAP_BYTES = 4096;
 
@@ -48,7 +50,26 @@ export class BodyAccumulator {
   /** The newest `newest` bytes and up to `overlap` before them, as a byte string. */
   window(newest: number, overlap: number): string {
     const to = this.length;
-    return this.slice(Math.max(to - this.held, to - newest - overlap), to);
+    return this.slice(this.windowStart(newest, overlap), to);
+  }
+
+  /**
+   * The bytes of `window(newest, overlap)` when they lie in one chunk and are all ASCII: then they
+   * are exactly the UTF-8 encoding of the byte string, and a scan can take them as they are instead
+   * of encoding the string again. Undefined otherwise (the caller encodes). A view, not a copy:
+   * valid while the chunk is held, which is at least until the next append.
+   */
+  windowBytes(newest: number, overlap: number): Buffer | undefined {
+    const from = this.windowStart(newest, overlap);
+    const last = this.chunks[this.chunks.length - 1];
+    if (!last || this.length - last.length > from) return undefined;
+    const bytes = from === this.length - last.length ? last : last.subarray(from - (this.length - last.length));
+    return isAscii(bytes) ? bytes : undefined;
+  }
+
+  private windowStart(newest: number, overlap: number): number {
+    const to = this.length;
+    return Math.max(to - this.held, to - newest - overlap);
   }
 
   /** Bytes [from, to) of a body kept whole, as a byte string; walks back from the newest chunk. */

@@ -164,12 +164,17 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
 
   /** ValueSink: counts arguments against the limit, honours the budget, and scans the value. */
   add(source: TargetSource, name: string, value: string): boolean {
+    return this.addValue(source, name, value, undefined);
+  }
+
+  /** `add`, with the value's UTF-8 bytes when the caller already holds them (see `scanValue`). */
+  private addValue(source: TargetSource, name: string, value: string, bytes: Buffer | undefined): boolean {
     if (this.stopped) return false;
     if (ARGUMENT_SOURCES.has(source) && ++this.argumentCount > this.core.settings.limits.maxArguments) {
       this.truncate("argument_limit");
       return false;
     }
-    return this.inspect(source, name, value);
+    return this.inspect(source, name, value, bytes);
   }
 
   /** BodySink: part of a value cut by a chunk edge; scanned, but the whole value is what counts. */
@@ -177,7 +182,7 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
     return !this.stopped && this.inspect(source, name, value);
   }
 
-  private inspect(source: TargetSource, name: string, value: string): boolean {
+  private inspect(source: TargetSource, name: string, value: string, bytes?: Buffer): boolean {
     if (this.budget?.exceeded()) {
       this.truncate("time_budget");
       this.stopped = true;
@@ -186,7 +191,7 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
     const plans = this.core.plans.get(source);
     if (!plans || value.length === 0) return true;
     const plan = planFor(plans, source, name);
-    if (plan) this.scan(plan, value, source, name);
+    if (plan) this.scan(plan, value, source, name, bytes);
     return true;
   }
 
@@ -212,25 +217,34 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
     if (accepted < chunk.length) this.truncate("body_limit");
     if (accepted > 0 && this.core.plans.has(source)) {
       const window = body.window(accepted, CHUNK_OVERLAP_BYTES);
-      this.add(source, "", window);
+      this.addValue(source, "", window, body.windowBytes(accepted, CHUNK_OVERLAP_BYTES));
     }
     return info.last || body.full;
   }
 
-  private scan(plan: ValuePlan, value: string, source: TargetSource, name: string): void {
+  private scan(plan: ValuePlan, value: string, source: TargetSource, name: string, bytes: Buffer | undefined): void {
     if (plan.clean.has(value)) return;
     const hitsBefore = this.hits;
     const exhaustedBefore = this.decodePassesExhausted;
     this.decodePassesExhausted = false;
-    const deferred = this.scanValue(plan, value, source, name);
+    const deferred = this.scanValue(plan, value, source, name, bytes);
     const clean = this.hits === hitsBefore && !this.decodePassesExhausted;
     this.decodePassesExhausted ||= exhaustedBefore;
     if (deferred) deferred.dirty = !clean;
     else if (clean) plan.clean.add(value);
   }
 
-  /** Scans a value; returns its pending entry when part of the scan waits for the joined pass. */
-  private scanValue(plan: ValuePlan, value: string, source: TargetSource, name: string): PendingValue | undefined {
+  /**
+   * Scans a value; returns its pending entry when part of the scan waits for the joined pass.
+   * `valueBytes`, when given, is the value's UTF-8 encoding, taken instead of encoding it again.
+   */
+  private scanValue(
+    plan: ValuePlan,
+    value: string,
+    source: TargetSource,
+    name: string,
+    valueBytes: Buffer | undefined,
+  ): PendingValue | undefined {
     const steps = plan.steps;
     const outputs = this.outputs;
     const covered = this.covered;
@@ -239,7 +253,7 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
     if (untouched && plan.untouched) {
       const { now, joined } = plan.untouched;
       // Made once: scanned now, and kept for the joined pass should it rescan the value alone.
-      const raw = now.length > 0 ? Buffer.from(value, "utf8") : undefined;
+      const raw = now.length > 0 ? (valueBytes ?? Buffer.from(value, "utf8")) : valueBytes;
       let deferred: PendingValue | undefined;
       if (joined.length > 0) {
         deferred = { plan, value, bytes: raw, source, name, dirty: false };
@@ -285,7 +299,7 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
       if (batches.length === 0) continue;
       if (output !== lastText || !lastBytes) {
         lastText = output;
-        lastBytes = Buffer.from(output, "utf8");
+        lastBytes = output === value && valueBytes ? valueBytes : Buffer.from(output, "utf8");
       }
       for (const batch of batches) this.scanBatch(batch, lastBytes, source, name, mask);
     }

@@ -90,6 +90,27 @@ describe("parseJson", () => {
     );
   });
 
+  it("accepts exactly the literals JSON.parse accepts: numbers, true, false, null", () => {
+    // The number check is a hand-written reader of JSON's number grammar; JSON.parse is the oracle.
+    const literal = fc.oneof(
+      fc.string({ unit: fc.constantFrom("-", "+", ".", "e", "E", "0", "1", "9"), minLength: 1, maxLength: 9 }),
+      fc.constantFrom("true", "false", "null", "tru", "nulll", "True", "-0", "0.0e-0", "1E+2", "1.e5", ".5", "01", "-"),
+    );
+    fc.assert(
+      fc.property(literal, fc.boolean(), (text, inObject) => {
+        const document = inObject ? `{"k":${text}}` : `[${text}]`;
+        let valid = true;
+        try {
+          JSON.parse(document);
+        } catch {
+          valid = false;
+        }
+        expect(parseJson(document, 64, new RecordingSink()), document).toBe(valid ? "complete" : "unparsable_body");
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it("quotes keys that hold path syntax, so that no key reads as a nested path", () => {
     const sink = new RecordingSink();
     const document = { "x.q": "1", a: { "b[0]": "2", "it's": "3", "back\\slash": "4" }, plain: { q: "5" } };

@@ -2,8 +2,18 @@ import { codePointToBytes, hex4 } from "../transformations/transform-context.js"
 import type { TruncationReason } from "../types.js";
 import type { ValueSink } from "./value-sink.js";
 
-/** Characters that would make a key read as more than one step of a path (`a.b`, `a[0]`). */
-const SPECIAL_IN_KEY = /[.[\]'\\]/;
+/**
+ * Whether the key holds a character that would make it read as more than one step of a path
+ * (`a.b`, `a[0]`): `.`, `[`, `]`, `'` or a backslash. A loop, not a regular expression: keys are
+ * short, and this runs for every key of every body.
+ */
+function hasPathSyntax(key: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c === 46 || c === 91 || c === 93 || c === 39 || c === 92) return true;
+  }
+  return false;
+}
 
 /**
  * `$.a` + `x.q` → `$.a['x.q']`: a key that holds path syntax is written in brackets, quotes and
@@ -24,8 +34,6 @@ interface Frame {
 /** What a parse left uninspected. */
 export type JsonParseOutcome = "complete" | Extract<TruncationReason, "json_depth" | "unparsable_body" | "argument_limit">;
 
-/** A JSON number, matched where the literal starts (sticky) and checked to span all of it. */
-const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const BACKSLASH = 0x5c;
 /** What readString returns for a complete string with an invalid escape. */
 const MALFORMED: unique symbol = Symbol("malformed JSON string");
@@ -139,7 +147,7 @@ export class JsonScanner {
         if (i >= length) return this.more(token, final);
         if (text.charCodeAt(i) !== 58) return "unparsable_body";
         this.i = i + 1;
-        const path = SPECIAL_IN_KEY.test(key) ? quotedKeyPath(top.keyPrefix, key) : top.keyPrefix + key;
+        const path = hasPathSyntax(key) ? quotedKeyPath(top.keyPrefix, key) : top.keyPrefix + key;
         this.pendingKeyPath = path;
         if (!this.sink.add("json_keys", path, key)) return "argument_limit";
         continue;
@@ -236,8 +244,43 @@ function validLiteral(text: string, from: number, to: number): boolean {
   const length = to - from;
   if (length === 4 && (text.startsWith("true", from) || text.startsWith("null", from))) return true;
   if (length === 5 && text.startsWith("false", from)) return true;
-  NUMBER.lastIndex = from;
-  return NUMBER.test(text) && NUMBER.lastIndex === to;
+  return numberEnd(text, from, to) === to;
+}
+
+/** Index past the digits from `from` (not beyond `to`). */
+function digitsEnd(text: string, from: number, to: number): number {
+  let i = from;
+  while (i < to && isDigit(text.charCodeAt(i))) i++;
+  return i;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Where the JSON number starting at `from` ends (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`),
+ * read no further than `to`; `from` itself when no number starts there. Each character is read once.
+ */
+function numberEnd(text: string, from: number, to: number): number {
+  let i = from;
+  if (i < to && text.charCodeAt(i) === 45) i++; // -
+  if (i >= to || !isDigit(text.charCodeAt(i))) return from;
+  i = text.charCodeAt(i) === 48 ? i + 1 : digitsEnd(text, i, to);
+  if (i < to && text.charCodeAt(i) === 46) { // .
+    const fraction = digitsEnd(text, i + 1, to);
+    if (fraction === i + 1) return i;
+    i = fraction;
+  }
+  const e = text.charCodeAt(i);
+  if (i < to && (e === 101 || e === 69)) { // e E
+    let j = i + 1;
+    const sign = text.charCodeAt(j);
+    if (j < to && (sign === 43 || sign === 45)) j++;
+    const exponent = digitsEnd(text, j, to);
+    if (exponent > j) i = exponent;
+  }
+  return i;
 }
 
 /**
