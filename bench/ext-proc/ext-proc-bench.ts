@@ -287,7 +287,7 @@ async function main(): Promise<void> {
       "",
       "Servers: meshrasp serve; the no-op, an ext_proc server on meshrasp's stack (grpc-js, the same codecs) that inspects nothing; and the node:http2 floor, a no-op written directly on Node's HTTP/2 layer without grpc-js, whose CPU per exchange is about the least a server built on node:http2 can spend (its tail latency is no such floor: that depends on the full garbage collections within each window).",
       "",
-      `Command: \`${GC_TRACE ? "BENCH_GC_TRACE=1 " : ""}npm run bench:ext-proc\` (servers on core 0, load generators on core 1). Exchange: request headers (BUFFERED) + ${body.length}-byte JSON body, default policy. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
+      `Command: \`${GC_TRACE ? "BENCH_GC_TRACE=1 " : ""}npm run bench:ext-proc\` (servers on core 0, load generators on core 1), Node ${process.versions.node} (the servers run on the bench's own node). Exchange: request headers (BUFFERED) + ${body.length}-byte JSON body, default policy. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
       "",
       `## Throughput: both servers sharing core 0 (h2load each, ${CONNECTIONS}x${STREAMS_PER_CONNECTION} = ${CONNECTIONS * STREAMS_PER_CONNECTION} concurrent streams, ${SHARED_ROUNDS} rounds of ${SHARED_S} s after a 3 s warm-up round)`,
       "",

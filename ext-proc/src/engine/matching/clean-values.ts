@@ -1,25 +1,54 @@
 /** Longest value remembered; longer ones are rarely repeated and would cost memory. */
-const CLEAN_VALUE_MAX_LENGTH = 512;
+export const CLEAN_VALUE_MAX_LENGTH = 512;
 /** Values remembered per plan; when full the memory starts over. */
-const CLEAN_VALUES_PER_PLAN = 4096;
+export const CLEAN_VALUES_PER_PLAN = 4096;
+/** Slots of the table in front of the set (a power of two). */
+const FRONT_SLOTS = 512;
+
+/**
+ * The front-table slot of a value: from its length and three of its characters, not a hash of
+ * all of them. Constant time whatever the length; `| 0` turns the NaN of an empty value into 0.
+ */
+function frontSlot(value: string): number {
+  const n = value.length;
+  return (n * 31 + (value.charCodeAt(0) | 0) * 7 + (value.charCodeAt(n >> 1) | 0) * 3 + (value.charCodeAt(n - 1) | 0)) & (FRONT_SLOTS - 1);
+}
 
 /**
  * Values one plan has scanned without a single hit. Scanning is a pure function of the plan and
  * the value, so a value seen clean once is clean again: the same User-Agent, Host or cookie on
  * every request then costs one lookup. Only hit-free scans that did not run out of decode passes
  * are remembered; bounded in count and length.
+ *
+ * The values looked up are new strings on every request (cut from its headers and body), and V8
+ * hashes a string in full the first time it is looked up in a Set: about 50 ns per value, a few
+ * percent of what a whole request costs the server. So a direct-mapped table sits in front of the
+ * set: one recent clean value per slot, the slot picked from the value's length and three of its
+ * characters. A value equal (===, all of it compared) to the one in its slot is in the set; any
+ * other is looked up there, and a hit takes over the slot. The table only ever holds values that
+ * are in the set, and is emptied with it.
  */
 export class CleanValues {
   private readonly values = new Set<string>();
+  private readonly front: (string | undefined)[] = new Array<string | undefined>(FRONT_SLOTS).fill(undefined);
 
   has(value: string): boolean {
     // Longer values are never remembered; hashing them only to miss would cost O(length).
-    return value.length <= CLEAN_VALUE_MAX_LENGTH && this.values.has(value);
+    if (value.length > CLEAN_VALUE_MAX_LENGTH) return false;
+    const slot = frontSlot(value);
+    if (this.front[slot] === value) return true;
+    if (!this.values.has(value)) return false;
+    this.front[slot] = value;
+    return true;
   }
 
   add(value: string): void {
     if (value.length > CLEAN_VALUE_MAX_LENGTH) return;
-    if (this.values.size >= CLEAN_VALUES_PER_PLAN) this.values.clear();
+    if (this.values.size >= CLEAN_VALUES_PER_PLAN) {
+      this.values.clear();
+      this.front.fill(undefined);
+    }
     this.values.add(value);
+    this.front[frontSlot(value)] = value;
   }
 }
