@@ -26,29 +26,32 @@ function frontSlot(value: string): number {
  * set: one recent clean value per slot, the slot picked from the value's length and three of its
  * characters. A value equal (===, all of it compared) to the one in its slot is in the set; any
  * other is looked up there, and a hit takes over the slot. The table only ever holds values that
- * are in the set, and is emptied with it.
+ * are in the set, and is emptied with it. It is made at the first value remembered: an engine has a
+ * plan for every source and named target, and most of them never see a value.
  */
 export class CleanValues {
   private readonly values = new Set<string>();
-  private readonly front: (string | undefined)[] = new Array<string | undefined>(FRONT_SLOTS).fill(undefined);
+  private front: (string | undefined)[] | undefined;
 
   has(value: string): boolean {
     // Longer values are never remembered; hashing them only to miss would cost O(length).
-    if (value.length > CLEAN_VALUE_MAX_LENGTH) return false;
+    const front = this.front;
+    if (front === undefined || value.length > CLEAN_VALUE_MAX_LENGTH) return false;
     const slot = frontSlot(value);
-    if (this.front[slot] === value) return true;
+    if (front[slot] === value) return true;
     if (!this.values.has(value)) return false;
-    this.front[slot] = value;
+    front[slot] = value;
     return true;
   }
 
   add(value: string): void {
     if (value.length > CLEAN_VALUE_MAX_LENGTH) return;
+    const front = (this.front ??= new Array<string | undefined>(FRONT_SLOTS).fill(undefined));
     if (this.values.size >= CLEAN_VALUES_PER_PLAN) {
       this.values.clear();
-      this.front.fill(undefined);
+      front.fill(undefined);
     }
     this.values.add(value);
-    this.front[frontSlot(value)] = value;
+    front[frontSlot(value)] = value;
   }
 }
