@@ -28,7 +28,7 @@ loadPolicyEngine();
 const report = [
   "# Idle memory",
   "",
-  `Command: \`npm run bench:idle\`. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
+  `Command: \`npm run bench:idle\`, Node ${process.versions.node}. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
   "",
   `- \`meshrasp serve\` with the default policy, ${SETTLE_MS / 1000} s after it listens: **${rss.toFixed(1)} MiB** resident.`,
   `- RE2 sets the default policy compiles: ${compiledSetCount()}.`,

@@ -63,6 +63,8 @@ describe("BodyAccumulator", () => {
         ([body, cuts, retainAll, newest, overlap]) => {
           const accumulator = filled(body, cuts, retainAll);
           const window = accumulator.window(newest, overlap);
+          // Nothing is dropped from a body this short: the window is its last newest + overlap bytes.
+          expect(window).toBe(body.subarray(Math.max(0, body.length - newest - overlap)).toString("latin1"));
           const windowBytes = accumulator.windowBytes(newest, overlap);
           // A cut at the very end appends nothing: the last chunk starts at the last cut before it.
           const lastChunk = body.length - Math.max(0, ...cuts.filter((c) => c < body.length));
@@ -74,6 +76,32 @@ describe("BodyAccumulator", () => {
         },
       ),
       { numRuns: 1000 },
+    );
+  });
+
+  it("hands out only a window's own UTF-8 encoding, also past the overlap and at the body limit", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3 * CHUNK_OVERLAP_BYTES }).chain((length) =>
+          fc.tuple(
+            fc.boolean().map((ascii) => Buffer.alloc(length, ascii ? 0x61 : 0xe9)),
+            fc.uniqueArray(fc.integer({ min: 1, max: length }), { maxLength: 4 }).map((c) => c.sort((x, y) => x - y)),
+            fc.boolean(),
+            fc.integer({ min: 1, max: 4 * CHUNK_OVERLAP_BYTES }),
+            fc.nat(length),
+          ),
+        ),
+        ([body, cuts, retainAll, limit, newest]) => {
+          const accumulator = filled(body, cuts, retainAll, limit);
+          const window = accumulator.window(newest, CHUNK_OVERLAP_BYTES);
+          const windowBytes = accumulator.windowBytes(newest, CHUNK_OVERLAP_BYTES);
+          if (windowBytes) expect(windowBytes.equals(Buffer.from(window, "utf8"))).toBe(true);
+          if (body[0] !== 0x61) expect(windowBytes).toBeUndefined();
+          // One piece, all ASCII: always handed out.
+          if (cuts.length === 0 && body[0] === 0x61) expect(windowBytes?.length).toBe(Math.min(body.length, limit, newest + CHUNK_OVERLAP_BYTES));
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

@@ -56,14 +56,17 @@ export class BodyAccumulator {
   /**
    * The bytes of `window(newest, overlap)` when they lie in one chunk and are all ASCII: then they
    * are exactly the UTF-8 encoding of the byte string, and a scan can take them as they are instead
-   * of encoding the string again. Undefined otherwise (the caller encodes). A view, not a copy:
-   * valid while the chunk is held, which is at least until the next append.
+   * of encoding the string again. Undefined otherwise (the caller encodes). A view of the appended
+   * chunk, not a copy: it says what the window holds as long as the chunk's owner leaves those
+   * bytes unchanged, which the engine needs only until the end of the phase that appended them.
    */
   windowBytes(newest: number, overlap: number): Buffer | undefined {
     const from = this.windowStart(newest, overlap);
     const last = this.chunks[this.chunks.length - 1];
-    if (!last || this.length - last.length > from) return undefined;
-    const bytes = from === this.length - last.length ? last : last.subarray(from - (this.length - last.length));
+    if (!last) return undefined;
+    const lastStart = this.length - last.length;
+    if (lastStart > from) return undefined;
+    const bytes = from === lastStart ? last : last.subarray(from - lastStart);
     return isAscii(bytes) ? bytes : undefined;
   }
 

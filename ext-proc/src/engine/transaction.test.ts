@@ -36,6 +36,36 @@ describe("EngineTransaction", () => {
     });
   });
 
+  it("scans a raw body byte for byte, ASCII or not, from one chunk or several", () => {
+    // An ASCII body in one chunk is scanned from its own bytes; any other is encoded from its byte
+    // string (one code point per byte). Both must give the rules the same view.
+    const byteRules = parseRuleDefinitions(
+      [
+        { id: "latin1", category: "test", targets: ["body"], transforms: [], regex: "caf\\xe9" },
+        { id: "ascii", category: "test", targets: ["body"], transforms: [], regex: "cafe!" },
+      ],
+      "test",
+    );
+    const bytesEngine = compileEngine({ ...DEFAULT_ENGINE_SETTINGS, rules: byteRules });
+    const fired = (...chunks: Buffer[]): string[] => {
+      const tx = bytesEngine.newTransaction();
+      tx.inspectRequestHeaders(post("text/plain"), never);
+      const ids: string[] = [];
+      chunks.forEach((chunk, i) => {
+        const last = i === chunks.length - 1;
+        ids.push(...tx.inspectRequestBody(chunk, { last, complete: true }, never).matches.map((m) => m.ruleId));
+      });
+      return ids.sort();
+    };
+    const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
+    expect(fired(latin1)).toEqual(["latin1"]);
+    expect(fired(latin1.subarray(0, 2), latin1.subarray(2))).toEqual(["latin1"]);
+    // U+00E9 sent as UTF-8 is two bytes, neither of them 0xe9.
+    expect(fired(Buffer.from("café", "utf8"))).toEqual([]);
+    expect(fired(Buffer.from("cafe!"))).toEqual(["ascii"]);
+    expect(fired(Buffer.from("ca"), Buffer.from("fe!"))).toEqual(["ascii"]);
+  });
+
   it("finds a response leak split across chunks", () => {
     const tx = engine.newTransaction();
     tx.inspectResponseHeaders({ status: 200, headers: [] }, never);

@@ -179,10 +179,10 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
 
   /** BodySink: part of a value cut by a chunk edge; scanned, but the whole value is what counts. */
   addFragment(source: TargetSource, name: string, value: string): boolean {
-    return !this.stopped && this.inspect(source, name, value);
+    return !this.stopped && this.inspect(source, name, value, undefined);
   }
 
-  private inspect(source: TargetSource, name: string, value: string, bytes?: Buffer): boolean {
+  private inspect(source: TargetSource, name: string, value: string, bytes: Buffer | undefined): boolean {
     if (this.budget?.exceeded()) {
       this.truncate("time_budget");
       this.stopped = true;
@@ -252,7 +252,8 @@ export class EngineTransaction implements Transaction, BodySink, TransformContex
     const untouched = !plan.anyChange.test(value);
     if (untouched && plan.untouched) {
       const { now, joined } = plan.untouched;
-      // Made once: scanned now, and kept for the joined pass should it rescan the value alone.
+      // Encoded at most once (or the caller's bytes): scanned now, and kept for the joined pass
+      // should it rescan the value alone.
       const raw = now.length > 0 ? (valueBytes ?? Buffer.from(value, "utf8")) : valueBytes;
       let deferred: PendingValue | undefined;
       if (joined.length > 0) {

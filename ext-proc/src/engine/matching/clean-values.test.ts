@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { exposeGc } from "../../server/transient-memory.js";
 import { CLEAN_VALUE_MAX_LENGTH, CLEAN_VALUES_PER_PLAN, CleanValues } from "./clean-values.js";
 
 /** What CleanValues must answer: a bounded set that starts over when full, nothing more. */
@@ -78,6 +79,30 @@ describe("CleanValues", () => {
     expect(clean.has(fresh("remembered"))).toBe(true);
     for (let k = 0; k < CLEAN_VALUES_PER_PLAN; k++) clean.add(`filler-${k}`);
     expect(clean.has(fresh("remembered"))).toBe(false);
+  });
+
+  it("keeps only the values it remembers, not the request bodies they were cut from", () => {
+    const gc = exposeGc();
+    if (gc === undefined) throw new Error("this V8 gives no gc(): the retention cannot be measured");
+    const clean = new CleanValues();
+    const collect = (): number => {
+      gc({ type: "major", execution: "sync" });
+      return process.memoryUsage().heapUsed;
+    };
+    const before = collect();
+    // 200 bodies of 1 MiB, each with one new value (long enough to be cut as a view, not copied).
+    for (let k = 0; k < 200; k++) {
+      const body = `{"v":"value number ${String(k).padStart(6, "0")}","pad":"${"x".repeat(1 << 20)}"}`;
+      const value = body.slice(6, 25);
+      clean.add(value);
+      expect(clean.has(body.slice(6, 25))).toBe(true);
+    }
+    const grown = (collect() - before) / (1 << 20);
+    // Remembering the views would keep all 200 MiB of bodies alive (measured: 198 MiB). What the
+    // copies take is tiny, but the heap of a test worker moves by some MiB on its own (1 MiB in a
+    // bare node process, 16 here).
+    expect(grown).toBeLessThan(64);
+    expect(clean.has("value number 000123")).toBe(true);
   });
 
   it("never remembers values longer than the bound", () => {

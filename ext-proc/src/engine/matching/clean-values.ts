@@ -15,22 +15,33 @@ function frontSlot(value: string): number {
 }
 
 /**
+ * A copy of `value` that holds only its own characters. A value cut from a request (`slice`) may
+ * be a view into the whole body or header string, and remembering the view would keep all of that
+ * alive: up to CLEAN_VALUES_PER_PLAN request bodies per plan. Concatenating one character makes a
+ * new string, and cutting it off again flattens that into a string of length + 1.
+ */
+function ownCopy(value: string): string {
+  return ` ${value}`.slice(1);
+}
+
+/**
  * Values one plan has scanned without a single hit. Scanning is a pure function of the plan and
  * the value, so a value seen clean once is clean again: the same User-Agent, Host or cookie on
  * every request then costs one lookup. Only hit-free scans that did not run out of decode passes
- * are remembered; bounded in count and length.
+ * are remembered; bounded in count and length, each kept as a copy of its own (see `ownCopy`).
  *
  * The values looked up are new strings on every request (cut from its headers and body), and V8
- * hashes a string in full the first time it is looked up in a Set: about 50 ns per value, a few
+ * hashes a string in full the first time it is looked up in a Set or Map: about 50 ns a value, a few
  * percent of what a whole request costs the server. So a direct-mapped table sits in front of the
  * set: one recent clean value per slot, the slot picked from the value's length and three of its
  * characters. A value equal (===, all of it compared) to the one in its slot is in the set; any
- * other is looked up there, and a hit takes over the slot. The table only ever holds values that
- * are in the set, and is emptied with it. It is made at the first value remembered: an engine has a
- * plan for every source and named target, and most of them never see a value.
+ * other is looked up there (hashed, as before), and a hit puts the set's copy in the slot. The
+ * table only ever holds the set's own copies, and is emptied with it. It is made at the first value
+ * remembered: an engine has a plan for every source and named target, and most never see a value.
  */
 export class CleanValues {
-  private readonly values = new Set<string>();
+  /** Each remembered value, mapped to the copy of it that is kept (and put in the front table). */
+  private readonly values = new Map<string, string>();
   private front: (string | undefined)[] | undefined;
 
   has(value: string): boolean {
@@ -39,8 +50,9 @@ export class CleanValues {
     if (front === undefined || value.length > CLEAN_VALUE_MAX_LENGTH) return false;
     const slot = frontSlot(value);
     if (front[slot] === value) return true;
-    if (!this.values.has(value)) return false;
-    front[slot] = value;
+    const kept = this.values.get(value);
+    if (kept === undefined) return false;
+    front[slot] = kept;
     return true;
   }
 
@@ -51,7 +63,8 @@ export class CleanValues {
       this.values.clear();
       front.fill(undefined);
     }
-    this.values.add(value);
-    front[frontSlot(value)] = value;
+    const kept = ownCopy(value);
+    this.values.set(kept, kept);
+    front[frontSlot(kept)] = kept;
   }
 }

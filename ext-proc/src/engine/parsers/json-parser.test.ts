@@ -97,7 +97,7 @@ describe("parseJson", () => {
       fc.constantFrom("true", "false", "null", "tru", "nulll", "True", "-0", "0.0e-0", "1E+2", "1.e5", ".5", "01", "-"),
     );
     fc.assert(
-      fc.property(literal, fc.boolean(), (text, inObject) => {
+      fc.property(literal, fc.boolean(), fc.nat(), (text, inObject, cutSeed) => {
         const document = inObject ? `{"k":${text}}` : `[${text}]`;
         let valid = true;
         try {
@@ -105,7 +105,15 @@ describe("parseJson", () => {
         } catch {
           valid = false;
         }
-        expect(parseJson(document, 64, new RecordingSink()), document).toBe(valid ? "complete" : "unparsable_body");
+        const expected = valid ? "complete" : "unparsable_body";
+        expect(parseJson(document, 64, new RecordingSink()), document).toBe(expected);
+        // Streamed, cut anywhere (inside the literal too): the same outcome once the rest arrives.
+        const cut = cutSeed % (document.length + 1);
+        const scanner = new JsonScanner(64, new RecordingSink());
+        const first = scanner.feed(document.slice(0, cut), 0, false);
+        const at = scanner.resumeAt;
+        const outcome = first ?? scanner.feed(document.slice(at), at, true);
+        expect(outcome, `${document} cut at ${cut}`).toBe(expected);
       }),
       { numRuns: 3000 },
     );
@@ -113,9 +121,9 @@ describe("parseJson", () => {
 
   it("quotes keys that hold path syntax, so that no key reads as a nested path", () => {
     const sink = new RecordingSink();
-    const document = { "x.q": "1", a: { "b[0]": "2", "it's": "3", "back\\slash": "4" }, plain: { q: "5" } };
+    const document = { "x.q": "1", a: { "b[0]": "2", "it's": "3", "back\\slash": "4", "c]": "6" }, plain: { q: "5" } };
     expect(parseJson(JSON.stringify(document), 64, sink)).toBe("complete");
-    expect(sink.of("json").map(([path]) => path)).toEqual(["$['x.q']", "$.a['b[0]']", "$.a['it\\'s']", "$.a['back\\\\slash']", "$.plain.q"]);
+    expect(sink.of("json").map(([path]) => path)).toEqual(["$['x.q']", "$.a['b[0]']", "$.a['it\\'s']", "$.a['back\\\\slash']", "$.a['c]']", "$.plain.q"]);
   });
 
   it("reads many strings in one document, plain ones and escaped ones in any order", () => {

@@ -244,7 +244,7 @@ function validLiteral(text: string, from: number, to: number): boolean {
   const length = to - from;
   if (length === 4 && (text.startsWith("true", from) || text.startsWith("null", from))) return true;
   if (length === 5 && text.startsWith("false", from)) return true;
-  return numberEnd(text, from, to) === to;
+  return length > 0 && numberEnd(text, from, to) === to;
 }
 
 /** Index past the digits from `from` (not beyond `to`). */
@@ -260,7 +260,7 @@ function isDigit(c: number): boolean {
 
 /**
  * Where the JSON number starting at `from` ends (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`),
- * read no further than `to`; `from` itself when no number starts there. Each character is read once.
+ * read no further than `to`; `from` itself when no number starts there.
  */
 function numberEnd(text: string, from: number, to: number): number {
   let i = from;
