@@ -258,18 +258,20 @@ async function main(): Promise<void> {
     const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
     const rows = servers.map((s) => `| ${s.name} | ${Math.round(median(rps.get(s.name)!))} | ${rps.get(s.name)!.map((v) => Math.round(v)).join(", ")} |`);
     const sharedRows = shared.map((r, i) => `| ${i + 1} | ${Math.round(r.meshrasp)} | ${Math.round(r.noop)} | ${pct(r.meshrasp / r.noop)} |`);
+    /** A rung's offered rate, as both ladder tables label it. */
+    const rung = (rate: number): string => `${rate}${rate === halfMax ? " (half of max)" : ""}`;
     const latencyRows = ladder.flatMap(({ rate, results }) =>
       servers.map((s) => {
         const r = results.get(s.name)!;
         const gc = `${r.gc.majors}${r.gc.majors > 0 ? ` (${ms(r.gc.longestMajorMs)})` : ""} | ${r.gc.minors} (${ms(r.gc.longestMinorMs)}) | ${pct(r.gc.pausedShare)}`;
-        return `| ${rate}${rate === halfMax ? " (half of max)" : ""} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${latencyMs(r, r.service.p50)} | ${latencyMs(r, r.service.p99)} | ${latencyMs(r, r.service.p999)} | ${ms(r.startLag.p99)} | ${ms(r.cpuMsPerExchange)} | ${Math.round(r.serverCpu * 100)} % | ${gc} |`;
+        return `| ${rung(rate)} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${latencyMs(r, r.service.p50)} | ${latencyMs(r, r.service.p99)} | ${latencyMs(r, r.service.p999)} | ${ms(r.startLag.p99)} | ${ms(r.cpuMsPerExchange)} | ${Math.round(r.serverCpu * 100)} % | ${gc} |`;
       }),
     );
     const tracedRows = ladder.flatMap(({ rate, results }) =>
       servers.map((s) => {
         const list = results.get(s.name)!.traced;
         const each = list.map((gc) => `${ms(gc.pauseMs)} (${ms(gc.externalStringsMs)}, ${ms(gc.evacuateMs)})`).join("; ");
-        return `| ${rate}${rate === halfMax ? " (half of max)" : ""} | ${s.name} | ${list.length} | ${each === "" ? "–" : each} |`;
+        return `| ${rung(rate)} | ${s.name} | ${list.length} | ${each === "" ? "–" : each} |`;
       }),
     );
     const tracedSection = !GC_TRACE

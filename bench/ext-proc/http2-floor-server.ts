@@ -28,12 +28,16 @@ const GRPC_RESOURCE_EXHAUSTED = "8";
 
 /** One call: answers as messages complete, ends with a status once the client half-closes. */
 function serve(stream: ServerHttp2Stream, path: string | undefined): void {
+  /** The response headers, with the first answer or with the status, whichever comes first. */
+  const respondOnce = (): void => {
+    if (!stream.headersSent) stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  };
   let finished = false;
   /** Sends the status once: the first of a failure and the client's half-close decides it. */
   const finish = (status: string, message = ""): void => {
     if (finished || stream.destroyed || stream.closed) return;
     finished = true;
-    if (!stream.headersSent) stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+    respondOnce();
     const trailers = message === "" ? { "grpc-status": status } : { "grpc-status": status, "grpc-message": encodeURIComponent(message) };
     stream.once("wantTrailers", () => stream.sendTrailers(trailers));
     stream.end();
@@ -67,7 +71,7 @@ function serve(stream: ServerHttp2Stream, path: string | undefined): void {
         return;
       }
       if (reply === undefined) continue;
-      if (!stream.headersSent) stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      respondOnce();
       stream.write(withGrpcPrefix(ProcessingResponse.encode(reply).finish()));
     }
   });
