@@ -15,9 +15,12 @@
  * fixed schedule and driven as Envoy drives them (headers, wait, body, wait), at a ladder of
  * offered loads, half of meshrasp's solo throughput among them. h2load's own rate mode sends in
  * bursts and its per-request times include its waits, and a Node generator started its exchanges
- * up to 5-13 ms late (p99): neither is used here. A third server joins the solo rounds and the
+ * up to 5-13 ms late (p99): neither is used here. Two more servers join the solo rounds and the
  * ladder: the floor, a no-op written directly on node:http2 (http2-floor-server.ts), whose CPU per
- * exchange is about what Node's HTTP/2 layer alone costs.
+ * exchange is about what Node's HTTP/2 layer alone costs; and the lean floor, a no-op on hand-made
+ * HTTP/2 framing over a plain socket (lean-h2-floor-server.ts), whose CPU per lock-step exchange is
+ * about what the kernel costs. Each server's CPU per exchange, pipelined and in lock-step, closes
+ * the report.
  *
  * BENCH_GC_TRACE=1 runs the servers with V8's --trace-gc-nvp and adds V8's own account of every
  * full collection during each rung: its pause, and how much of it went on clearing the external
@@ -208,6 +211,7 @@ async function main(): Promise<void> {
     servers.push(await start("meshrasp", [MESHRASP_MAIN, "serve", "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0"]));
     servers.push(await start("no-op", [join(ROOT, "dist/bench/ext-proc/noop-server.js"), "127.0.0.1:0"]));
     servers.push(await start("node:http2 floor", [join(ROOT, "dist/bench/ext-proc/http2-floor-server.js"), "127.0.0.1:0"]));
+    servers.push(await start("lean floor", [join(ROOT, "dist/bench/ext-proc/lean-h2-floor-server.js"), "127.0.0.1:0"]));
     // The figure's two: meshrasp and the no-op on its stack.
     const compared = servers.slice(0, 2);
     // A deny would be cheaper than an allow and flatter the figures: make sure all allow.
@@ -228,13 +232,17 @@ async function main(): Promise<void> {
     // Solo rounds: each server alone on core 0, alternating; closer to the issue's wording, but
     // a noisy spell of this VM during one run and not the other moves the ratio by 20 points.
     const rps = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+    /** Each server's CPU per pipelined exchange in the solo rounds, ms. */
+    const pipelinedCpu = new Map<string, number[]>(servers.map((s) => [s.name, []]));
     const ratios: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       const order = round % 2 === 0 ? servers : [...servers].reverse();
       const got = new Map<string, number>();
       for (const server of order) {
+        const cpuBefore = cpuSeconds(server.child.pid!);
         const result = await h2load(server.grpc, payload, DURATION_S);
         if (result.failed > 0) throw new Error(`${server.name}: ${result.failed} failed streams`);
+        pipelinedCpu.get(server.name)!.push(((cpuSeconds(server.child.pid!) - cpuBefore) * 1000) / (result.rps * DURATION_S));
         rps.get(server.name)!.push(result.rps);
         got.set(server.name, result.rps);
       }
@@ -267,6 +275,19 @@ async function main(): Promise<void> {
         return `| ${rung(rate)} | ${s.name} | ${Math.round(r.achieved)} | ${r.errors} | ${latencyMs(r, r.service.p50)} | ${latencyMs(r, r.service.p99)} | ${latencyMs(r, r.service.p999)} | ${ms(r.startLag.p99)} | ${ms(r.cpuMsPerExchange)} | ${Math.round(r.serverCpu * 100)} % | ${gc} |`;
       }),
     );
+    // CPU per exchange, lock-step against pipelined: what decides whether half of a pipelined maximum can be served in lock-step.
+    const pipelinedMs = new Map(servers.map((s) => [s.name, median(pipelinedCpu.get(s.name)!)]));
+    const costRows = servers.map((s) => {
+      const pipelined = pipelinedMs.get(s.name)!;
+      const cells = ladder.map(({ rate, results }) => {
+        const r = results.get(s.name)!;
+        // Past about 95 % of its core a server is falling behind: its CPU per exchange offered means little there.
+        if (r.serverCpu >= 0.95) return "saturated";
+        const lockstep = (r.serverCpu * 1000) / rate;
+        return `${ms(lockstep)} (${(lockstep / pipelined).toFixed(1)}×)`;
+      });
+      return `| ${s.name} | ${ms(pipelined)} | ${Math.round(median(rps.get(s.name)!) / 2)} | ${cells.join(" | ")} |`;
+    });
     const tracedRows = ladder.flatMap(({ rate, results }) =>
       servers.map((s) => {
         const list = results.get(s.name)!.traced;
@@ -285,9 +306,9 @@ async function main(): Promise<void> {
           "",
         ];
     const report = [
-      "# ext_proc throughput and latency: meshrasp, a no-op server on the same stack, and a node:http2 floor",
+      "# ext_proc throughput and latency: meshrasp, a no-op server on the same stack, and two floors",
       "",
-      "Servers: meshrasp serve; the no-op, an ext_proc server on meshrasp's stack (grpc-js, the same codecs) that inspects nothing; and the node:http2 floor, a no-op written directly on Node's HTTP/2 layer without grpc-js, whose CPU per exchange is about the least a server built on node:http2 can spend (its tail latency is no such floor: that depends on the full garbage collections within each window).",
+      "Servers: meshrasp serve; the no-op, an ext_proc server on meshrasp's stack (grpc-js, the same codecs) that inspects nothing; and the node:http2 floor, a no-op written directly on Node's HTTP/2 layer without grpc-js, whose CPU per exchange is about the least a server built on node:http2 can spend (its tail latency is no such floor: that depends on the full garbage collections within each window); and the lean floor, a no-op on hand-made HTTP/2 framing over a plain socket (a measuring instrument, not a server), whose CPU per lock-step exchange is about what the kernel costs.",
       "",
       `Command: \`${GC_TRACE ? "BENCH_GC_TRACE=1 " : ""}npm run bench:ext-proc\` (servers on core 0, load generators on core 1), Node ${process.versions.node} (the servers run on the bench's own node). Exchange: request headers (BUFFERED) + ${body.length}-byte JSON body, default policy. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
       "",
@@ -316,6 +337,14 @@ async function main(): Promise<void> {
       ...latencyRows,
       "",
       ...tracedSection,
+      "## CPU per exchange: pipelined against lock-step",
+      "",
+      "Pipelined: the server's CPU over each solo round divided by the exchanges h2load completed (median of the rounds, ms of its core). Lock-step: its CPU share over each rung of the ladder divided by the rung's rate, and in brackets that as a multiple of its pipelined cost. A server whose lock-step exchange costs k times its pipelined one has k/2 of its core busy at half of its own pipelined maximum. The lean floor (lean-h2-floor-server.ts) is a no-op on the least HTTP/2 framing that carries these calls, written on a plain socket with one write per read: what its lock-step exchange costs is, near enough, the kernel's part (reads, writes, loopback delivery, wake-ups).",
+      "",
+      `| server | pipelined | half of its max/s | ${rates.map((rate) => `lock-step at ${rung(rate)}/s`).join(" | ")} |`,
+      `|---|---:|---:|${rates.map(() => "---:").join("|")}|`,
+      ...costRows,
+      "",
       "meshrasp's inspection time per phase over the whole run, throughput rounds included (its meshrasp_phase_duration_seconds histogram; bucket bounds, ms):",
       "",
       "| phase | phases | p50 | p99 |",

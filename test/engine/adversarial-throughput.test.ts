@@ -78,16 +78,18 @@ describe("adversarial throughput per pack", () => {
       for (const [feedName, feed] of Object.entries(FEEDS)) {
         for (const [payloadName, payload] of Object.entries(payloads)) {
           let ms = msPerMiB(engine, feed, payload);
-          // Over the limit: measured again once, a second later. A stall of the VM passes; a slow
-          // pattern or a quadratic transformation is as slow the second time.
-          if (ms > LIMIT_MS_PER_MIB) {
-            await new Promise((resolve) => setTimeout(resolve, 1000));
+          // Over the limit: measured again, up to three times, two seconds apart. A slow spell of the
+          // VM passes (one ran lfi's slowest target at 58.6 ms, against 35 quiet); a slow pattern or a
+          // quadratic transformation is as slow every time.
+          for (let retry = 0; retry < 3 && ms > LIMIT_MS_PER_MIB; retry++) {
+            await new Promise((resolve) => setTimeout(resolve, 2000));
             ms = Math.min(ms, msPerMiB(engine, feed, payload));
           }
           if (ms > LIMIT_MS_PER_MIB) slow.push(`${feedName} / ${payloadName}: ${ms.toFixed(1)} ms per MiB`);
         }
       }
       expect(slow).toEqual([]);
-    });
+      // Each retry waits two seconds: room for a few on a slow spell.
+    }, 120_000);
   }
 });

@@ -25,12 +25,16 @@ function rawCall(session: ClientHttp2Session, path: string, ...pieces: Buffer[])
   });
 }
 
-// The server runs from dist/, as the benchmark starts it: run after `npm run build`.
-describe("the benchmark's node:http2 floor server", () => {
+// The servers run from dist/, as the benchmark starts them: run after `npm run build`.
+describe.each([
+  { name: "node:http2 floor", script: "http2-floor-server.js", readsHeaders: true },
+  // It never decodes a header block, so it cannot tell one method from another.
+  { name: "lean floor", script: "lean-h2-floor-server.js", readsHeaders: false },
+])("the benchmark's $name server", ({ script, readsHeaders }) => {
   let server: ServeProcess;
   let session: ClientHttp2Session;
   beforeAll(async () => {
-    server = await startServeProcess([join(ROOT, "dist/bench/ext-proc/http2-floor-server.js"), "127.0.0.1:0"]);
+    server = await startServeProcess([join(ROOT, "dist/bench/ext-proc", script), "127.0.0.1:0"]);
     session = connect(`http://${server.grpc}`);
   });
   afterAll(async () => {
@@ -79,25 +83,62 @@ describe("the benchmark's node:http2 floor server", () => {
     expect(trailers["grpc-status"]).toBe("0");
   });
 
-  it("ends a call to another method UNIMPLEMENTED, one cut inside a message, compressed or undecodable INTERNAL, an oversized one RESOURCE_EXHAUSTED", async () => {
+  it("ends a call cut inside a message, compressed or undecodable INTERNAL, an oversized one RESOURCE_EXHAUSTED (and one to another method UNIMPLEMENTED if it reads headers)", async () => {
     const frame = grpcFrame(headersRequest());
     const oversized = Buffer.from([0, 0xff, 0xff, 0xff, 0xff]);
     const compressed = Buffer.from([1, 0, 0, 0, 0]);
     // Field 1 with wire type 7, which protobuf does not have.
     const undecodable = Buffer.from([0, 0, 0, 0, 1, (1 << 3) | 7]);
     const results = await Promise.all([
-      rawCall(session, "/other.Service/Method", frame),
+      ...(readsHeaders ? [rawCall(session, "/other.Service/Method", frame)] : []),
       rawCall(session, METHOD, frame.subarray(0, frame.length - 1)),
       rawCall(session, METHOD, compressed),
       rawCall(session, METHOD, undecodable),
       rawCall(session, METHOD, oversized),
     ]);
     expect(results.map((r) => [r.trailers["grpc-status"], decodeURIComponent(String(r.trailers["grpc-message"] ?? ""))])).toEqual([
-      ["12", "unknown method /other.Service/Method"],
+      ...(readsHeaders ? [["12", "unknown method /other.Service/Method"]] : []),
       ["13", "the call ended inside a message"],
       ["13", "compressed messages are not supported"],
       ["13", expect.stringMatching(/^undecodable message: /)],
       ["8", "message of 4294967295 bytes"],
     ]);
+  });
+});
+
+describe("the lean floor server's HTTP/2", () => {
+  let server: ServeProcess;
+  beforeAll(async () => {
+    server = await startServeProcess([join(ROOT, "dist/bench/ext-proc/lean-h2-floor-server.js"), "127.0.0.1:0"]);
+  });
+  afterAll(async () => {
+    if (server) await stopServeProcess(server);
+  });
+
+  it("serves many calls on one connection, more bytes than a default flow-control window, and answers pings", async () => {
+    const session = connect(`http://${server.grpc}`);
+    try {
+      // 100 exchanges of ~1.4 KB each: over the 65,535 bytes the connection starts with.
+      const results = await Promise.all(Array.from({ length: 100 }, () => rawCall(session, METHOD, exchangeFrames(jsonBody()))));
+      expect(results.every((r) => r.trailers["grpc-status"] === "0" && r.data.length > 10)).toBe(true);
+      const rtt = await new Promise<number>((done, fail) => session.ping((error, ms) => (error ? fail(error) : done(ms))));
+      expect(rtt).toBeGreaterThanOrEqual(0);
+    } finally {
+      session.close();
+    }
+  });
+
+  it("closes a connection that does not start with HTTP/2's preface", async () => {
+    const { Socket } = await import("node:net");
+    const [host = "", port = ""] = server.grpc.split(":");
+    const closed = await new Promise<boolean>((done) => {
+      const socket = new Socket();
+      socket.on("close", () => done(true));
+      socket.on("error", () => undefined);
+      socket.connect(Number(port), host, () => socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+      socket.resume();
+      setTimeout(() => done(false), 2000);
+    });
+    expect(closed).toBe(true);
   });
 });
