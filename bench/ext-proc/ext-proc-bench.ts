@@ -19,8 +19,8 @@
  * ladder: the floor, a no-op written directly on node:http2 (http2-floor-server.ts), whose CPU per
  * exchange is about what Node's HTTP/2 layer alone costs; and the lean floor, a no-op on hand-made
  * HTTP/2 framing over a plain socket (lean-h2-floor-server.ts), whose CPU per lock-step exchange is
- * about what the kernel costs. Each server's CPU per exchange, pipelined and in lock-step, closes
- * the report.
+ * at most what the kernel costs plus Node's own work per read. Each server's CPU per exchange,
+ * pipelined and in lock-step, closes the report.
  *
  * BENCH_GC_TRACE=1 runs the servers with V8's --trace-gc-nvp and adds V8's own account of every
  * full collection during each rung: its pause, and how much of it went on clearing the external
@@ -73,6 +73,8 @@ function traceLines(server: Server): string[] {
 
 interface H2loadResult {
   rps: number;
+  /** Requests h2load completed. */
+  done: number;
   failed: number;
 }
 
@@ -88,9 +90,9 @@ async function h2load(address: string, payload: string, seconds: number): Promis
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   await new Promise((done) => child.on("exit", done));
   const finished = /finished in [\d.]+s, ([\d.]+) req\/s/.exec(stdout);
-  const requests = /requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed/.exec(stdout);
+  const requests = /requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed/.exec(stdout);
   if (!finished || !requests) throw new Error(`h2load output not understood:\n${stdout}\n${stderr}`);
-  return { rps: Number(finished[1]), failed: Number(requests[1]) };
+  return { rps: Number(finished[1]), done: Number(requests[1]), failed: Number(requests[2]) };
 }
 
 /** Envoy-like lock-step exchanges at a modest rate; returns per-exchange latencies in ms. */
@@ -242,7 +244,7 @@ async function main(): Promise<void> {
         const cpuBefore = cpuSeconds(server.child.pid!);
         const result = await h2load(server.grpc, payload, DURATION_S);
         if (result.failed > 0) throw new Error(`${server.name}: ${result.failed} failed streams`);
-        pipelinedCpu.get(server.name)!.push(((cpuSeconds(server.child.pid!) - cpuBefore) * 1000) / (result.rps * DURATION_S));
+        pipelinedCpu.get(server.name)!.push(((cpuSeconds(server.child.pid!) - cpuBefore) * 1000) / result.done);
         rps.get(server.name)!.push(result.rps);
         got.set(server.name, result.rps);
       }
@@ -284,9 +286,9 @@ async function main(): Promise<void> {
         // Past about 95 % of its core a server is falling behind: its CPU per exchange offered means little there.
         if (r.serverCpu >= 0.95) return "saturated";
         const lockstep = (r.serverCpu * 1000) / rate;
-        return `${ms(lockstep)} (${(lockstep / pipelined).toFixed(1)}×)`;
+        return `${lockstep.toFixed(3)} (${(lockstep / pipelined).toFixed(1)}×)`;
       });
-      return `| ${s.name} | ${ms(pipelined)} | ${Math.round(median(rps.get(s.name)!) / 2)} | ${cells.join(" | ")} |`;
+      return `| ${s.name} | ${pipelined.toFixed(3)} | ${Math.round(median(rps.get(s.name)!) / 2)} | ${cells.join(" | ")} |`;
     });
     const tracedRows = ladder.flatMap(({ rate, results }) =>
       servers.map((s) => {
@@ -308,7 +310,7 @@ async function main(): Promise<void> {
     const report = [
       "# ext_proc throughput and latency: meshrasp, a no-op server on the same stack, and two floors",
       "",
-      "Servers: meshrasp serve; the no-op, an ext_proc server on meshrasp's stack (grpc-js, the same codecs) that inspects nothing; and the node:http2 floor, a no-op written directly on Node's HTTP/2 layer without grpc-js, whose CPU per exchange is about the least a server built on node:http2 can spend (its tail latency is no such floor: that depends on the full garbage collections within each window); and the lean floor, a no-op on hand-made HTTP/2 framing over a plain socket (a measuring instrument, not a server), whose CPU per lock-step exchange is about what the kernel costs.",
+      "Servers: meshrasp serve; the no-op, an ext_proc server on meshrasp's stack (grpc-js, the same codecs) that inspects nothing; and the node:http2 floor, a no-op written directly on Node's HTTP/2 layer without grpc-js, whose CPU per exchange is about the least a server built on node:http2 can spend (its tail latency is no such floor: that depends on the full garbage collections within each window); and the lean floor, a no-op on hand-made HTTP/2 framing over a plain socket (a measuring instrument, not a server), whose CPU per lock-step exchange is at most what the kernel costs plus Node's own work per read.",
       "",
       `Command: \`${GC_TRACE ? "BENCH_GC_TRACE=1 " : ""}npm run bench:ext-proc\` (servers on core 0, load generators on core 1), Node ${process.versions.node} (the servers run on the bench's own node). Exchange: request headers (BUFFERED) + ${body.length}-byte JSON body, default policy. Other load on the machine before the run: ${foreign.toFixed(2)} cores.`,
       "",
@@ -339,9 +341,9 @@ async function main(): Promise<void> {
       ...tracedSection,
       "## CPU per exchange: pipelined against lock-step",
       "",
-      "Pipelined: the server's CPU over each solo round divided by the exchanges h2load completed (median of the rounds, ms of its core). Lock-step: its CPU share over each rung of the ladder divided by the rung's rate, and in brackets that as a multiple of its pipelined cost. A server whose lock-step exchange costs k times its pipelined one has k/2 of its core busy at half of its own pipelined maximum. The lean floor (lean-h2-floor-server.ts) is a no-op on the least HTTP/2 framing that carries these calls, written on a plain socket with one write per read: what its lock-step exchange costs is, near enough, the kernel's part (reads, writes, loopback delivery, wake-ups).",
+      "Pipelined: the server's CPU over each solo round (h2load, 64 concurrent streams, both messages of an exchange sent at once) divided by the exchanges h2load completed; the median of the rounds, in ms of its core. Lock-step: its CPU share over each rung of the ladder (each exchange driven as Envoy drives it) divided by the rung's rate, and in brackets that as a multiple k of its pipelined cost. At the low rungs it includes what a server spends whatever its load (timers, the GC log), and it falls as the rate rises. A server whose lock-step exchange costs k times its pipelined one, k measured at half of its pipelined maximum, has k/2 of its core busy there. The lean floor (lean-h2-floor-server.ts) is a no-op on the least HTTP/2 framing that carries these calls, written on a plain socket with one write per read: what its lock-step exchange costs is at most the kernel's part (reads, writes, loopback delivery, wake-ups) plus what Node spends per read and per young collection.",
       "",
-      `| server | pipelined | half of its max/s | ${rates.map((rate) => `lock-step at ${rung(rate)}/s`).join(" | ")} |`,
+      `| server | pipelined | half of its own max/s | ${rates.map((rate) => `lock-step at ${rate}/s${rate === halfMax ? " (half of meshrasp's max)" : ""}`).join(" | ")} |`,
       `|---|---:|---:|${rates.map(() => "---:").join("|")}|`,
       ...costRows,
       "",

@@ -2,15 +2,18 @@
  * The lean floor for `npm run bench:ext-proc`: an ext_proc no-op on the least HTTP/2 that carries
  * the benchmark's calls, framed by hand on a plain TCP socket. It answers with the same answers and
  * codecs as the other no-ops, and writes everything a read made it answer in one write, trailers
- * included. What a lock-step exchange still costs it is, near enough, what the kernel costs (reads,
- * writes and loopback delivery, wake-ups): a floor under any server on this machine, whatever its
- * HTTP/2 layer.
+ * included. What a lock-step exchange still costs it is at most the kernel's part (reads, writes,
+ * loopback delivery, wake-ups) plus what Node spends per read and per young collection: a floor
+ * for a server written in Node on this machine, whatever its HTTP/2 layer.
  *
  * A measuring instrument, not a server to deploy or to build on: it never decodes a header block
- * (so it takes every call to be ext_proc's Process, and keeps no HPACK state of the peer), grants
- * the peer a window of 2^31-1 bytes and refills it instead of accounting for flow control, ignores
- * priorities, and closes the connection on anything it does not expect. Its answers need no HPACK
- * state either: indexed `:status 200` and literals without indexing.
+ * (so it takes every call to be ext_proc's Process, and keeps no HPACK state of the peer); it grants
+ * the peer a connection window of 2^31-1 bytes and refills each stream's 65,535 once half is used,
+ * instead of accounting for flow control; it never checks the peer's windows or header table size
+ * for its own answers (safe only because they are a few dozen bytes each and the benchmark's
+ * clients refill promptly); it ignores priorities, and closes the connection on anything it does
+ * not expect (a client's trailers included). Its answers need no HPACK state either: indexed
+ * `:status 200` and literals without indexing.
  * Usage: node lean-h2-floor-server.js HOST:PORT
  */
 import { createServer, type Socket } from "node:net";
@@ -103,19 +106,24 @@ function serveConnection(socket: Socket): void {
     else socket.end();
     out = [];
   };
-  /** Ends a call with its status; the response headers first if no answer carried them. */
-  const finish = (id: number, call: Call, status: string, message = ""): void => {
+  /**
+   * Ends a call with its status; the response headers first if no answer carried them. A call ended
+   * before the client's half-close is reset too (NO_ERROR), so that the client stops sending on it.
+   */
+  const finish = (id: number, call: Call, status: string, message = "", clientEnded = true): void => {
     if (!call.responded) out.push(frame(Type.Headers, END_HEADERS, id, RESPONSE_HEADERS));
     const trailers = message === "" ? literal("grpc-status", status) : Buffer.concat([literal("grpc-status", status), literal("grpc-message", encodeURIComponent(message))]);
     out.push(frame(Type.Headers, END_HEADERS | END_STREAM, id, trailers));
+    if (!clientEnded) out.push(frame(Type.RstStream, 0, id, Buffer.alloc(4)));
     calls.delete(id);
   };
-  const onData = (id: number, call: Call, data: Buffer, ended: boolean): void => {
+  /** `flowBytes`: the DATA frame's whole payload, padding included, as flow control counts it. */
+  const onData = (id: number, call: Call, data: Buffer, flowBytes: number, ended: boolean): void => {
     let messages: Buffer[];
     try {
       messages = call.reader.push(data);
     } catch (error) {
-      finish(id, call, error instanceof RangeError ? "8" : "13", (error as Error).message);
+      finish(id, call, error instanceof RangeError ? "8" : "13", (error as Error).message, ended);
       return;
     }
     for (const bytes of messages) {
@@ -123,7 +131,7 @@ function serveConnection(socket: Socket): void {
       try {
         reply = answer(ProcessingRequest.decode(bytes));
       } catch (error) {
-        finish(id, call, "13", `undecodable message: ${(error as Error).message}`);
+        finish(id, call, "13", `undecodable message: ${(error as Error).message}`, ended);
         return;
       }
       if (reply === undefined) continue;
@@ -138,7 +146,7 @@ function serveConnection(socket: Socket): void {
       else finish(id, call, "0");
       return;
     }
-    call.received += data.length;
+    call.received += flowBytes;
     if (call.received > DEFAULT_WINDOW / 2) {
       out.push(windowUpdate(id, call.received));
       call.received = 0;
@@ -169,7 +177,7 @@ function serveConnection(socket: Socket): void {
         }
         const call = calls.get(id);
         // A call this server has already ended: the rest of its data is dropped.
-        if (call !== undefined) onData(id, call, data, (flags & END_STREAM) !== 0);
+        if (call !== undefined) onData(id, call, data, payload.length, (flags & END_STREAM) !== 0);
         return true;
       }
       case Type.Settings:
