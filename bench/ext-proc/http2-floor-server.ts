@@ -15,16 +15,11 @@
  */
 import { constants, createServer, type ServerHttp2Stream } from "node:http2";
 import type { AddressInfo } from "node:net";
-import { ProcessingRequest, ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { disablePretenuring } from "../../ext-proc/src/server/pretenuring.js";
-import { GrpcMessageReader, withGrpcPrefix } from "./grpc-framing.js";
-import { answer, NOOP_MAX_MESSAGE_BYTES } from "./noop-answer.js";
+import { GrpcMessageReader } from "./grpc-framing.js";
+import { answerChunk, endStatus, GRPC_UNIMPLEMENTED, NOOP_MAX_MESSAGE_BYTES } from "./noop-answer.js";
 
 const METHOD_PATH = "/envoy.service.ext_proc.v3.ExternalProcessor/Process";
-const GRPC_OK = "0";
-const GRPC_INTERNAL = "13";
-const GRPC_UNIMPLEMENTED = "12";
-const GRPC_RESOURCE_EXHAUSTED = "8";
 
 /** One call: answers as messages complete, ends with a status once the client half-closes. */
 function serve(stream: ServerHttp2Stream, path: string | undefined): void {
@@ -55,27 +50,17 @@ function serve(stream: ServerHttp2Stream, path: string | undefined): void {
     finish(status, why);
   };
   stream.on("data", (chunk: Buffer) => {
-    let messages: Buffer[];
-    try {
-      messages = reader.push(chunk);
-    } catch (error) {
-      fail(error instanceof RangeError ? GRPC_RESOURCE_EXHAUSTED : GRPC_INTERNAL, (error as Error).message);
-      return;
-    }
-    for (const bytes of messages) {
-      let reply: ProcessingResponse | undefined;
-      try {
-        reply = answer(ProcessingRequest.decode(bytes));
-      } catch (error) {
-        fail(GRPC_INTERNAL, `undecodable message: ${(error as Error).message}`);
-        return;
-      }
-      if (reply === undefined) continue;
+    const { answers, failure } = answerChunk(reader, chunk);
+    for (const framed of answers) {
       respondOnce();
-      stream.write(withGrpcPrefix(ProcessingResponse.encode(reply).finish()));
+      stream.write(framed);
     }
+    if (failure) fail(failure.status, failure.message);
   });
-  stream.on("end", () => (reader.partial ? finish(GRPC_INTERNAL, "the call ended inside a message") : finish(GRPC_OK)));
+  stream.on("end", () => {
+    const { status, message } = endStatus(reader);
+    finish(status, message);
+  });
 }
 
 disablePretenuring();

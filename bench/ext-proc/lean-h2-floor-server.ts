@@ -18,10 +18,9 @@
  */
 import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import { ProcessingRequest, ProcessingResponse } from "../../protos/generated/envoy/service/ext_proc/v3/external_processor.js";
 import { disablePretenuring } from "../../ext-proc/src/server/pretenuring.js";
-import { GrpcMessageReader, withGrpcPrefix } from "./grpc-framing.js";
-import { answer, NOOP_MAX_MESSAGE_BYTES } from "./noop-answer.js";
+import { GrpcMessageReader } from "./grpc-framing.js";
+import { answerChunk, endStatus, GRPC_OK, NOOP_MAX_MESSAGE_BYTES } from "./noop-answer.js";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 /** SETTINGS_MAX_FRAME_SIZE's default, which this server never raises. */
@@ -119,31 +118,21 @@ function serveConnection(socket: Socket): void {
   };
   /** `flowBytes`: the DATA frame's whole payload, padding included, as flow control counts it. */
   const onData = (id: number, call: Call, data: Buffer, flowBytes: number, ended: boolean): void => {
-    let messages: Buffer[];
-    try {
-      messages = call.reader.push(data);
-    } catch (error) {
-      finish(id, call, error instanceof RangeError ? "8" : "13", (error as Error).message, ended);
-      return;
-    }
-    for (const bytes of messages) {
-      let reply: ProcessingResponse | undefined;
-      try {
-        reply = answer(ProcessingRequest.decode(bytes));
-      } catch (error) {
-        finish(id, call, "13", `undecodable message: ${(error as Error).message}`, ended);
-        return;
-      }
-      if (reply === undefined) continue;
+    const { answers, failure } = answerChunk(call.reader, data);
+    for (const framed of answers) {
       if (!call.responded) {
         call.responded = true;
         out.push(frame(Type.Headers, END_HEADERS, id, RESPONSE_HEADERS));
       }
-      out.push(frame(Type.Data, 0, id, withGrpcPrefix(ProcessingResponse.encode(reply).finish())));
+      out.push(frame(Type.Data, 0, id, framed));
+    }
+    if (failure) {
+      finish(id, call, failure.status, failure.message, ended);
+      return;
     }
     if (ended) {
-      if (call.reader.partial) finish(id, call, "13", "the call ended inside a message");
-      else finish(id, call, "0");
+      const { status, message } = endStatus(call.reader);
+      finish(id, call, status, message);
       return;
     }
     call.received += flowBytes;
@@ -161,7 +150,7 @@ function serveConnection(socket: Socket): void {
         {
           const call: Call = { reader: new GrpcMessageReader(NOOP_MAX_MESSAGE_BYTES), responded: false, received: 0 };
           calls.set(id, call);
-          if ((flags & END_STREAM) !== 0) finish(id, call, "0");
+          if ((flags & END_STREAM) !== 0) finish(id, call, GRPC_OK);
         }
         return true;
       case Type.Data: {
