@@ -356,7 +356,8 @@ async function main(): Promise<void> {
     ].join("\n");
     process.stdout.write(report);
     mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-    writeFileSync(join(ROOT, "bench/results/ext-proc.md"), report);
+    // One file per Node major: a run on one runtime does not overwrite the other's figures.
+    writeFileSync(join(ROOT, `bench/results/ext-proc-node${process.versions.node.split(".")[0]}.md`), report);
   } finally {
     await Promise.all(servers.map(stopServeProcess));
     rmSync(dir, { recursive: true, force: true });
